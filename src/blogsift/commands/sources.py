@@ -1,0 +1,106 @@
+"""``blogsift sources ...``: list, add, remove, import and export the watched blogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import BlogsiftError
+from ..models import SOURCE_KINDS, Source
+from ..sources import parse_opml, slugify, to_opml, validate_source
+from ..sourceset import ensure_registry
+
+sources_app = typer.Typer(help="List, add, remove, import and export the watched blogs.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+
+
+def _store():
+    from ..cli import get_context
+    ctx = get_context()
+    store = ctx.store()
+    ensure_registry(store, ctx.settings)
+    return store
+
+
+@sources_app.command("list")
+def list_sources() -> None:
+    """Show every source with its status after the last run."""
+    store = _store()
+    table = Table("key", "name", "org", "kind", "lang", "aws", "status", "last error")
+    for s in store.list_sources():
+        st = store.source_status(s.key)
+        table.add_row(s.key, s.name, s.org or "—", s.kind, s.lang, "yes" if s.aws else "",
+                      st.get("status", "") + ("" if s.enabled else " (disabled)"),
+                      (st.get("last_error") or "")[:80])
+    Console().print(table)
+
+
+@sources_app.command("add")
+def add(
+    feed_url: str = typer.Argument(..., help="the blog's RSS or Atom feed URL"),
+    name: str = typer.Option(..., "--name", help="display name"),
+    key: Optional[str] = typer.Option(None, "--key", help="stable id (default: from the name)"),
+    org: Optional[str] = typer.Option(None, "--org", help="organisation shown in entry lines"),
+    kind: str = typer.Option("company", "--kind", help=f"one of {', '.join(SOURCE_KINDS)}"),
+    lang: str = typer.Option("en", "--lang", help="language of the blog"),
+    aws: bool = typer.Option(False, "--aws", help="an AWS ML blog"),
+    home_url: str = typer.Option("", "--home", help="the blog's home page"),
+    reputation: float = typer.Option(0.6, "--reputation", help="prior quality of the source, 0..1"),
+) -> None:
+    """Add a blog to watch."""
+    from ..cli import fail
+    store = _store()
+    try:
+        source = validate_source(Source(key=key or slugify(name), name=name, feed_url=feed_url, home_url=home_url,
+                                        org=org, kind=kind, lang=lang, aws=aws, reputation=reputation))
+    except BlogsiftError as exc:
+        raise fail(exc)
+    store.upsert_source(source)
+    typer.echo(f"added {source.key}")
+
+
+@sources_app.command("remove")
+def remove(key: str = typer.Argument(..., help="the source's key")) -> None:
+    """Stop watching a blog (its stored posts stay)."""
+    from ..cli import fail
+    if not _store().remove_source(key):
+        raise fail(f"no source with key {key!r}")
+    typer.echo(f"removed {key}")
+
+
+@sources_app.command("import-opml")
+def import_opml(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="OPML file"),
+                lang: str = typer.Option("en", "--lang", help="language for outlines that do not say")) -> None:
+    """Add every feed of an OPML reading list (as feed readers export it)."""
+    from ..cli import fail
+    store = _store()
+    try:
+        sources = parse_opml(path.read_bytes(), default_lang=lang)
+    except BlogsiftError as exc:
+        raise fail(exc)
+    existing = {s.feed_url for s in store.list_sources()}
+    added = 0
+    for s in sources:
+        if s.feed_url in existing:
+            continue
+        store.upsert_source(s)
+        added += 1
+    typer.echo(f"imported {added} new sources ({len(sources) - added} already watched)")
+
+
+@sources_app.command("export-opml")
+def export_opml(output: Path = typer.Option(Path("-"), "--output", "-o", help="file, or - for stdout")) -> None:
+    """Write the watched blogs as OPML."""
+    text = to_opml(_store().list_sources())
+    if str(output) == "-":
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")

@@ -1,0 +1,179 @@
+"""Settings: one TOML file, one place, every value with a default and a line of help.
+
+The file (``blogsift.toml`` in the working directory, or the path given by ``--config`` /
+``BLOGSIFT_CONFIG``) has one table per section below; unknown keys are an error, so a typo never
+passes silently. ``blogsift config`` prints the effective settings with their help.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["Settings", "load_settings", "DEFAULT_CONFIG_NAME", "settings_help"]
+
+DEFAULT_CONFIG_NAME = "blogsift.toml"
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
+    return field(default=default, metadata={"help": help}, **kw)
+
+
+@dataclass
+class StoreSettings:
+    url: str = _f("", "SQLAlchemy URL of the store; empty means sqlite:///<data_dir>/blogsift.db. "
+                      "PostgreSQL: postgresql+psycopg://user@host/db")
+    data_dir: str = _f(".", "directory for the default SQLite file and caches")
+
+
+@dataclass
+class FetchSettings:
+    user_agent: str = _f("blogsift/0.1 (+https://github.com/blogsift/blogsift; AI/ML digest curator)",
+                         "User-Agent sent with every request")
+    connect_timeout: float = _f(10.0, "seconds to wait for a connection")
+    read_timeout: float = _f(20.0, "seconds to wait between bytes of a response")
+    total_timeout: float = _f(60.0, "seconds a whole response may take (defeats slow-drip servers)")
+    max_bytes: int = _f(5_000_000, "largest response body accepted, in bytes (after decompression)")
+    max_redirects: int = _f(5, "longest redirect chain followed")
+    retries: int = _f(2, "retries on 429/5xx/timeouts, with exponential backoff")
+    backoff_base: float = _f(1.0, "first backoff in seconds; doubles each retry; Retry-After wins")
+    per_host_concurrency: int = _f(2, "simultaneous requests to one host")
+    per_host_delay: float = _f(0.5, "seconds between requests to one host")
+    total_concurrency: int = _f(16, "simultaneous requests overall")
+    respect_robots: bool = _f(True, "obey robots.txt")
+    allow_private_addresses: bool = _f(False, "allow loopback/private/link-local targets (tests, demo)")
+    max_posts_per_source: int = _f(50, "newest feed entries looked at per source per run")
+    fetch_pages: bool = _f(True, "fetch each post's page; if false, use the feed's content only")
+    min_article_chars: int = _f(400, "an extraction shorter than this is a failure; the feed content is used")
+    gone_after_failures: int = _f(5, "consecutive failures (or one 404/410) before a source is paused")
+
+
+@dataclass
+class CurationSettings:
+    taxonomy_tracks: list = _f(["research", "business", "aws"], "track keys, in digest order")
+    taxonomy_areas: list = _f(["cv", "nlp", "recsys_etc", "training_inference_mlops"],
+                              "area keys, in fixed index order")
+    use_embeddings: bool = _f(True, "use the bundled multilingual sentence encoder as classifier features")
+    min_in_scope_conf: float = _f(0.5, "posts below this in-scope confidence are left out")
+    threshold: float = _f(0.45, "minimum score for a post to be selected")
+    quota_per_area: int = _f(5, "most posts selected per (track, area) per period")
+    quota_total: int = _f(40, "most posts selected per period")
+    popularity: bool = _f(False, "fetch popularity signals (Hacker News points, GitHub stars)")
+    hn_api_url: str = _f("https://hn.algolia.com/api/v1", "Hacker News search API base URL")
+    github_api_url: str = _f("https://api.github.com", "GitHub REST API base URL")
+    popularity_cache_days: float = _f(3.0, "how long a fetched popularity signal is reused")
+
+
+@dataclass
+class SummarySettings:
+    lang: str = _f("ko", "language of the digest's summaries")
+    max_bullets: int = _f(4, "most bullets the extractive summarizer writes")
+    llm: bool = _f(False, "summarize with an OpenAI-compatible chat endpoint (else extractive)")
+    llm_base_url: str = _f("", "endpoint base URL, e.g. http://127.0.0.1:8000/v1 (env BLOGSIFT_LLM_BASE_URL)")
+    llm_model: str = _f("", "model name (env BLOGSIFT_LLM_MODEL)")
+    llm_api_key_env: str = _f("BLOGSIFT_LLM_API_KEY", "environment variable holding the API key")
+    llm_timeout: float = _f(60.0, "seconds per request")
+    llm_retries: int = _f(3, "retries on 429/5xx/timeouts")
+    llm_concurrency: int = _f(2, "simultaneous requests")
+    llm_budget_tokens: int = _f(200_000, "most tokens spent per run; then extractive")
+    llm_price_per_1k_tokens: float = _f(0.0, "cost accounting: price per 1,000 tokens")
+
+
+@dataclass
+class DigestSettings:
+    title: str = _f("Summary of Important AI & ML Blog Posts", "level-1 heading of the digest")
+    note: str = _f("", "NOTE line of the header; empty means the built-in Korean wording")
+    criteria: list = _f([], "criteria bullets of the header; empty means the built-in Korean wording")
+    output: str = _f("digest.md", "default path of the Markdown digest")
+    images: bool = _f(False, "save a key figure of each post under images/ beside the digest")
+
+
+@dataclass
+class ReviewSettings:
+    host: str = _f("127.0.0.1", "address the review app listens on")
+    port: int = _f(8765, "port of the review app")
+    token_env: str = _f("BLOGSIFT_TOKEN", "environment variable holding the access token "
+                                          "(required when listening beyond loopback)")
+    author: str = _f("curator", "name recorded with decisions made in the review app")
+
+
+@dataclass
+class Settings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    curation: CurationSettings = field(default_factory=CurationSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    registry: str = _f("", "path of a sources registry TOML to use instead of the built-in one")
+
+    def db_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{Path(self.store.data_dir) / 'blogsift.db'}"
+
+
+def _apply(obj: Any, data: dict, path: str, prefix: str = "") -> None:
+    names = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        if key not in names:
+            raise ConfigError(f"unknown setting '{prefix}{key}'", path=path, key=prefix + key)
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{prefix}{key}' must be a table", path=path, key=prefix + key)
+            _apply(current, value, path, prefix + key + ".")
+            continue
+        expected = type(current)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"'{prefix}{key}' must be {expected.__name__}, got {value!r}",
+                              path=path, key=prefix + key)
+        setattr(obj, key, value)
+
+
+def load_settings(path: str | os.PathLike | None = None) -> Settings:
+    """Defaults, overlaid by the TOML file (explicit path, $BLOGSIFT_CONFIG, or ./blogsift.toml)."""
+    settings = Settings()
+    explicit = path is not None or "BLOGSIFT_CONFIG" in os.environ
+    p = Path(path or os.environ.get("BLOGSIFT_CONFIG") or DEFAULT_CONFIG_NAME)
+    if p.exists():
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read settings: {exc}", path=str(p)) from exc
+        _apply(settings, data, str(p))
+    elif explicit:
+        raise ConfigError("settings file not found", path=str(p))
+    env = os.environ
+    if env.get("BLOGSIFT_LLM_BASE_URL"):
+        settings.summary.llm_base_url = env["BLOGSIFT_LLM_BASE_URL"]
+    if env.get("BLOGSIFT_LLM_MODEL"):
+        settings.summary.llm_model = env["BLOGSIFT_LLM_MODEL"]
+    return settings
+
+
+def settings_help(settings: Settings | None = None) -> list[tuple[str, Any, str]]:
+    """(dotted key, current value, help) for every setting, for ``blogsift config``."""
+    settings = settings or Settings()
+    rows: list[tuple[str, Any, str]] = []
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, prefix + f.name + ".")
+            else:
+                rows.append((prefix + f.name, value, f.metadata.get("help", "")))
+
+    walk(settings, "")
+    return rows
