@@ -31,15 +31,24 @@ def _store():
 
 @sources_app.command("list")
 def list_sources() -> None:
-    """Show every source with its status after the last run."""
+    """Show every source with its status after the last run (tab-separated when piped)."""
     store = _store()
-    table = Table("key", "name", "org", "kind", "lang", "aws", "status", "last error")
+    header = ("key", "name", "org", "kind", "lang", "aws", "status", "last error")
+    rows = []
     for s in store.list_sources():
         st = store.source_status(s.key)
-        table.add_row(s.key, s.name, s.org or "—", s.kind, s.lang, "yes" if s.aws else "",
-                      st.get("status", "") + ("" if s.enabled else " (disabled)"),
-                      (st.get("last_error") or "")[:80])
-    Console().print(table)
+        rows.append((s.key, s.name, s.org or "-", s.kind, s.lang, "yes" if s.aws else "no",
+                     st.get("status", "") + ("" if s.enabled else " (disabled)"),
+                     " ".join((st.get("last_error") or "").split())[:200]))
+    console = Console()
+    if not console.is_terminal:
+        for row in (header, *rows):
+            typer.echo("\t".join(row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 @sources_app.command("add")
