@@ -50,6 +50,8 @@ class FetchSettings:
     total_concurrency: int = _f(16, "simultaneous requests overall")
     respect_robots: bool = _f(True, "obey robots.txt")
     allow_private_addresses: bool = _f(False, "allow loopback/private/link-local targets (tests, demo)")
+    allowed_networks: list = _f([], "CIDR ranges allowed even when private addresses are refused, "
+                                    "e.g. [\"10.20.0.0/16\"] for an intranet blog")
     max_posts_per_source: int = _f(50, "newest feed entries looked at per source per run")
     fetch_pages: bool = _f(True, "fetch each post's page; if false, use the feed's content only")
     min_article_chars: int = _f(400, "an extraction shorter than this is a failure; the feed content is used")

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import Settings
-from .errors import BlogsiftError, FeedError, FetchError, HTTPStatusError
+from .errors import FeedError, FetchError, HTTPStatusError
 from .models import FeedItem, Source
 from .sourceset import ensure_registry
 from .store import Store
@@ -207,16 +207,15 @@ class Pipeline:
         from .extract import extract_post
 
         html: str | bytes = ""
+        content_type = None
         note = ""
         if isinstance(page, BaseException):
             note = f"page not fetched: {page}"
         elif page is not None:
-            html = page.content
-        try:
-            post = extract_post(html, item.url, item, source, self.settings.fetch.min_article_chars)
-        except BlogsiftError as exc:
-            post = extract_post(b"", item.url, item, source, self.settings.fetch.min_article_chars)
-            note = note or f"extraction failed: {exc}"
+            html, content_type = page.content, page.headers.get("content-type")
+        # with a feed item, extraction never raises: the worst case is a title-only post, said so
+        post = extract_post(html, item.url, item, source, self.settings.fetch.min_article_chars,
+                            content_type=content_type)
         if note:
             post.extraction_note = "; ".join(x for x in (note, post.extraction_note) if x)
         if post.extraction != "page":
