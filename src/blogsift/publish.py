@@ -1,0 +1,24 @@
+"""Writing the digest from the store: a fresh file, or a merge into the file a person keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Settings
+from .store import Store
+
+__all__ = ["write_digest"]
+
+
+def write_digest(store: Store, settings: Settings, path: Path, *, month: str | None = None) -> str:
+    """Write the accepted entries as the house Markdown to ``path``.
+
+    When ``path`` already exists, the new entries are merged into it and every hand edit is kept
+    (see ``digest.publish_into``); otherwise the whole digest is rendered. Writing is atomic.
+    Returns the text written.
+    """
+    from .digest import entries_from_store, publish_into
+
+    entries = entries_from_store(store, month=month)
+    result = publish_into(Path(path), entries, store=store, settings=settings)
+    return result.text
