@@ -1,0 +1,5 @@
+"""The review web app (``blogsift serve``): candidates, decisions, digest preview."""
+
+from .app import create_app
+
+__all__ = ["create_app"]
