@@ -29,11 +29,13 @@ __all__ = ["Classifier", "Example", "examples_from_store", "seed_examples", "AWS
 TEXT_CHARS = 600
 #: regularisation: a small seed set wants a smooth model
 C_VALUE = 4.0
+#: probability mass added to the track a blog's kind suggests (company → business, lab → research)
+SOURCE_KIND_PRIOR = 0.35
 AWS_SERVICES = re.compile(
-    r"\b(Amazon SageMaker|SageMaker|Bedrock|Inferentia\d?|Trainium\d?|Amazon Personalize|Amazon Comprehend|"
+    r"(?<![A-Za-z])(Amazon SageMaker|SageMaker|Bedrock|Inferentia\d?|Trainium\d?|Amazon Personalize|Amazon Comprehend|"
     r"Amazon Rekognition|Amazon Textract|Amazon Kendra|Amazon Lex|Amazon Transcribe|Amazon Polly|"
     r"Amazon Forecast|Fraud Detector|Lookout for \w+|AWS Lambda|Amazon EC2|Amazon S3|JumpStart|"
-    r"Amazon Q|AWS Glue|Amazon EKS|HealthScribe)\b", re.I)
+    r"Amazon Q|AWS Glue|Amazon EKS|HealthScribe)(?![A-Za-z])", re.I)
 
 
 @dataclass
@@ -119,8 +121,12 @@ class Classifier:
             elif "aws" in t_probs:
                 # not about AWS services: an AWS blog's library or technique post is a business case
                 t_probs["business"] = t_probs.get("business", 0.0) + t_probs.pop("aws")
-            if source is not None and source.kind == "company" and not about_aws:
-                t_probs["business"] = t_probs.get("business", 0.0) + 0.25
+            # the kind of blog is a strong prior: a company writes about its products, a lab about research
+            if source is not None and not about_aws:
+                if source.kind == "company":
+                    t_probs["business"] = t_probs.get("business", 0.0) + SOURCE_KIND_PRIOR
+                elif source.kind == "research":
+                    t_probs["research"] = t_probs.get("research", 0.0) + SOURCE_KIND_PRIOR
             total = sum(t_probs.values())
             track = max(t_probs, key=t_probs.get)
             a = int(np.argmax(area_p[i]))

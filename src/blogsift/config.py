@@ -65,7 +65,7 @@ class CurationSettings:
                               "area keys, in fixed index order")
     use_embeddings: bool = _f(True, "use the bundled multilingual sentence encoder as classifier features")
     min_in_scope_conf: float = _f(0.5, "posts below this in-scope confidence are left out")
-    threshold: float = _f(0.45, "minimum score for a post to be selected")
+    threshold: float = _f(0.40, "minimum score for a post to be selected")
     quota_per_area: int = _f(5, "most posts selected per (track, area) per period")
     quota_total: int = _f(40, "most posts selected per period")
     popularity: bool = _f(False, "fetch popularity signals (Hacker News points, GitHub stars)")

@@ -30,7 +30,7 @@ WEIGHTS = {
     "confidence": 0.06,      # how sure the classifier is that it is in scope
 }
 #: an article of about this many characters is "long"; depth saturates there
-DEPTH_CHARS = 6000
+DEPTH_CHARS = 4000
 #: what a "popular" HN story and repository look like (log-scaled saturation points)
 HN_POINTS_SAT = 300
 STARS_SAT = 5000

@@ -89,8 +89,10 @@ class ExtractiveSummarizer:
         self.max_bullets = max(1, max_bullets)
 
     def summarize(self, post: Post, enrichment: Enrichment | None = None, lang: str = "ko") -> Summary:
+        title = (post.title or "").strip().lower()
         sents = [s for s in split_sentences(post.text or "", post.lang)
-                 if MIN_SENT_CHARS <= len(s) <= MAX_SENT_CHARS and not s.endswith(":")]
+                 if MIN_SENT_CHARS <= len(s) <= MAX_SENT_CHARS and not s.endswith(":")
+                 and "![" not in s and not s.startswith(("#", "|", "```")) and s.strip().lower() != title]
         extra: list[str] = []
         if enrichment is not None:
             extra = self._link_bullets(enrichment, lang)
