@@ -49,7 +49,9 @@ def run_demo(settings: Settings, output: Path, *, db_path: Path | None = None,
                 for source in demo_sources(base_url):
                     store.upsert_source(source)
                 report = Pipeline(store, s, console=console).run(since=since, until=until)
-            write_digest(store, s, output)
+            # the demo's store is fresh each time, so it cannot tell its own last output from a
+            # hand edit: it overwrites, and the previous file stays as OUTPUT.bak
+            write_digest(store, s, output, force=True)
         finally:
             store.close()
     return report, report.posts_new

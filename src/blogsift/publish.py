@@ -10,7 +10,8 @@ from .store import Store
 __all__ = ["write_digest"]
 
 
-def write_digest(store: Store, settings: Settings, path: Path, *, month: str | None = None) -> str:
+def write_digest(store: Store, settings: Settings, path: Path, *, month: str | None = None,
+                 force: bool = False) -> str:
     """Write the accepted entries as the house Markdown to ``path``.
 
     When ``path`` already exists, the new entries are merged into it and every hand edit is kept
@@ -20,5 +21,5 @@ def write_digest(store: Store, settings: Settings, path: Path, *, month: str | N
     from .digest import entries_from_store, publish_into
 
     entries = entries_from_store(store, month=month)
-    result = publish_into(Path(path), entries, store=store, settings=settings)
+    result = publish_into(Path(path), entries, store=store, settings=settings, force=force)
     return result.text

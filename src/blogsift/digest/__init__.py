@@ -46,16 +46,18 @@ def header_from_settings(settings) -> list[str]:
     return default_header(d.title, d.note, d.criteria)
 
 
-def publish_into(path: Path, entries: list[DigestEntry], *, store=None, settings=None) -> PublishResult:
+def publish_into(path: Path, entries: list[DigestEntry], *, store=None, settings=None,
+                 force: bool = False) -> PublishResult:
     """Write the digest to ``path`` atomically, keeping the previous file as ``PATH.bak``.
 
     A file that differs from what blogsift last wrote there holds a person's edits: it is never
-    overwritten; the error says so and where the new digest can go instead.
+    overwritten; the error says so and where the new digest can go instead. ``force`` overwrites
+    anyway (the demo does, into its own output file); the previous file is still kept as ``PATH.bak``.
     """
     path = Path(path)
     text = render_markdown(entries, header_from_settings(settings))
     key = PUBLISHED_DOC.format(path=str(path.resolve()))
-    if path.exists() and store is not None:
+    if path.exists() and store is not None and not force:
         current = path.read_text(encoding="utf-8")
         last = store.get_document(key)
         if current != text and current != last:
