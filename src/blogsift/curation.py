@@ -114,7 +114,15 @@ def _summarize(pipe, report, selected, enrichments, sources, classes) -> None:
             store.put_summary(post.id, summary)
             summary = store.get_summary(post.id)
             report.summarized += 1
-        store.upsert_entry(entry_for(post, classes[post.id], sources.get(post.source_key), summary.bullets,
+        bullets = list(summary.bullets)
+        enrichment = enrichments.get(post.id)
+        for alt in (enrichment.alternate_urls if enrichment else []):
+            # one story in two languages: one entry, the other copy linked from it
+            other = store.get_post(alt)
+            if other is not None and other.lang != post.lang and alt not in " ".join(bullets):
+                label = {"ko": "한국어 버전", "en": "English version"}.get(other.lang, other.lang)
+                bullets.append(f"[{label}]({alt})도 있음" if settings.summary.lang == "ko" else f"Also in [{label}]({alt})")
+        store.upsert_entry(entry_for(post, classes[post.id], sources.get(post.source_key), bullets,
                                      summary.author))
 
 
