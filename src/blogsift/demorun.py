@@ -32,8 +32,10 @@ def demo_settings(settings: Settings) -> Settings:
     return s
 
 
-def run_demo(settings: Settings, output: Path, *, db_path: Path | None = None,
+def run_demo(settings: Settings, output: Path, *, db_path: Path | str | None = None,
              console: Console | None = None) -> tuple[RunReport, int]:
+    """Serve the demo web, run the pipeline into a store (a fresh temp SQLite file, or ``db_path``:
+    a SQLite path or any store URL), write the digest to ``output``."""
     from .demo import demo_posts, demo_sources, serve_demo
 
     s = demo_settings(settings)
@@ -42,7 +44,8 @@ def run_demo(settings: Settings, output: Path, *, db_path: Path | None = None,
     since = min(dates).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     until = max(dates) + timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="blogsift-demo-") as tmp:
-        store = Store(f"sqlite:///{db_path or Path(tmp) / 'demo.db'}")
+        url = str(db_path) if db_path and "://" in str(db_path) else f"sqlite:///{db_path or Path(tmp) / 'demo.db'}"
+        store = Store(url)
         try:
             with serve_demo() as base_url:
                 store.put_document("registry_seeded", "demo")

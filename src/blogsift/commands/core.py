@@ -100,7 +100,8 @@ def run(
 
 def demo(
     output: Path = typer.Option(Path("demo-digest.md"), "--output", "-o", help="where to write the digest"),
-    db: Optional[Path] = typer.Option(None, "--demo-db", help="store for the demo (default: a fresh temp file)"),
+    db: Optional[str] = typer.Option(None, "--demo-db", help="store for the demo: a SQLite path or a store URL "
+                                                              "(default: a fresh temp file)"),
     as_json: bool = typer.Option(False, "--json", help="print the run report as JSON on stdout"),
 ) -> None:
     """Serve the bundled demo blogs on 127.0.0.1 and run the whole pipeline against them."""
