@@ -1,70 +1,35 @@
-"""The house digest: render structured entries as the house Markdown, write it safely.
+"""The house digest: parse it, render it (Markdown, HTML, Atom, JSON), publish into it safely.
 
-Public API: ``DigestEntry``, ``render_markdown``, ``house_title``, ``entries_from_store``,
-``publish_into``, ``default_header``.
+A digest file is both blogsift's output and its input: ``parse_digest`` reads a house-format file
+into entries and ``render_digest`` gives the same bytes back; ``render_markdown`` writes structured
+entries by the house rules; ``merge_into`` / ``publish_into`` add new entries to a file a person
+edits without touching what they wrote; ``import_digest`` / ``entries_from_store`` /
+``render_from_store`` connect it to the store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from ..errors import DigestFormatError
-from .render import DigestEntry, atomic_write, default_header, render_markdown
-from .safety import clean_inline, safe_url
+from .atom import render_atom
+from .html import render_html
+from .jsonout import render_json
+from .merge import Conflict, MergeResult, atomic_write, merge_into, publish_into
+from .model import (AREA_TITLES, TRACK_TITLES, Digest, DigestEntry, EntryFormat, Header, Heading, Link, RawLine,
+                    default_header)
+from .parse import parse_digest, parse_entry, render_digest
+from .render import machine_entry, render_markdown
+from .safety import UnsafeText, escape_title_text, is_http_url, safe_bullet, safe_url
+from .storeio import (ImportReport, entries_from_store, header_from_settings, header_lines, import_digest,
+                      render_from_store)
 from .titles import house_title
 
-__all__ = ["DigestEntry", "render_markdown", "default_header", "house_title", "entries_from_store",
-           "publish_into", "PublishResult", "header_from_settings"]
+#: the result type of ``publish_into`` under its first name
+PublishResult = MergeResult
 
-#: store document holding the text blogsift last wrote to a digest file (the base for the next merge)
-PUBLISHED_DOC = "published:{path}"
-
-
-@dataclass
-class PublishResult:
-    text: str
-    added: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-
-
-def entries_from_store(store, month: str | None = None) -> list[DigestEntry]:
-    out = []
-    for e in store.list_entries():
-        if month and e["month"] != month:
-            continue
-        out.append(DigestEntry(track=e["track"], area=e["area"], month=e["month"], title_md=e["title_md"],
-                               url=e["url"], org=e["org"], bullets=[clean_inline(b) for b in e["bullets"]],
-                               images=e["images"], seq=e["seq"]))
-    return out
-
-
-def header_from_settings(settings) -> list[str]:
-    d = settings.digest if settings is not None else None
-    if d is None:
-        return default_header()
-    return default_header(d.title, d.note, d.criteria)
-
-
-def publish_into(path: Path, entries: list[DigestEntry], *, store=None, settings=None,
-                 force: bool = False) -> PublishResult:
-    """Write the digest to ``path`` atomically, keeping the previous file as ``PATH.bak``.
-
-    A file that differs from what blogsift last wrote there holds a person's edits: it is never
-    overwritten; the error says so and where the new digest can go instead. ``force`` overwrites
-    anyway (the demo does, into its own output file); the previous file is still kept as ``PATH.bak``.
-    """
-    path = Path(path)
-    text = render_markdown(entries, header_from_settings(settings))
-    key = PUBLISHED_DOC.format(path=str(path.resolve()))
-    if path.exists() and store is not None and not force:
-        current = path.read_text(encoding="utf-8")
-        last = store.get_document(key)
-        if current != text and current != last:
-            raise DigestFormatError(
-                f"{path} was edited since blogsift last wrote it; not overwriting a person's edits "
-                f"(write to another file with --output)", path=str(path))
-    atomic_write(path, text)
-    if store is not None:
-        store.put_document(key, text)
-    return PublishResult(text=text, added=[e.url for e in entries])
+__all__ = [
+    "Digest", "DigestEntry", "EntryFormat", "Header", "Heading", "Link", "RawLine", "TRACK_TITLES", "AREA_TITLES",
+    "parse_digest", "parse_entry", "render_digest", "render_markdown", "machine_entry", "default_header",
+    "house_title", "escape_title_text", "safe_bullet", "safe_url", "is_http_url", "UnsafeText",
+    "merge_into", "publish_into", "MergeResult", "PublishResult", "Conflict", "atomic_write",
+    "import_digest", "entries_from_store", "render_from_store", "header_from_settings", "header_lines", "ImportReport",
+    "render_html", "render_atom", "render_json",
+]

@@ -22,6 +22,7 @@ from ..errors import DigestFormatError
 from ..models import AREAS, TRACKS
 from .model import (AREA_TITLES, MONTHS, TRACK_TITLES, Digest, DigestEntry, EntryFormat, Header, Heading,
                     LineFormat, RawLine, entry_suffix)
+from .safety import is_http_url, safe_image_src
 
 __all__ = ["parse_digest", "parse_entry", "parse_entry_line", "render_digest"]
 
@@ -183,6 +184,7 @@ def parse_digest(text: str, path: str | None = None, *, strict: bool = True) -> 
     block: list[str] = []       # lines of the entry being read
     block_at = 0
     seen: dict[str, int] = {}
+    unsafe: list[tuple[int, str]] = []
 
     def close() -> None:
         nonlocal block
@@ -194,6 +196,8 @@ def parse_digest(text: str, path: str | None = None, *, strict: bool = True) -> 
             problems.append((block_at, str(exc)))
             digest.nodes.extend(RawLine(t, block_at + k) for k, t in enumerate(block))
         else:
+            for reason in _unsafe(entry):
+                unsafe.append((block_at, reason))
             if entry.url in seen:
                 problems.append((block_at, f"the same URL is already listed on line {seen[entry.url]}"))
             seen.setdefault(entry.url, block_at)
@@ -250,11 +254,27 @@ def parse_digest(text: str, path: str | None = None, *, strict: bool = True) -> 
             keep(line, n, "a line that is not part of any entry (kept where it is)")
     close()
 
+    if unsafe:  # in both modes: a script link must never travel on into any output
+        raise DigestFormatError("the digest links to something other than http(s) pages",
+                                path=digest.path, line=unsafe[0][0], problems=unsafe)
     digest.problems = sorted(problems)
     if strict and problems:
         raise DigestFormatError(f"{len(problems)} line(s) cannot be read as the house digest format",
                                 path=digest.path, line=digest.problems[0][0], problems=digest.problems)
     return digest
+
+
+def _unsafe(entry: DigestEntry) -> list[str]:
+    out = []
+    if not is_http_url(entry.url):
+        out.append(f"the entry links to {entry.url[:60]!r}: only http(s) URLs are allowed")
+    for link in entry.links:
+        if not is_http_url(link.url):
+            out.append(f"bullet {link.bullet_index + 1} links to {link.url[:60]!r}: only http(s) URLs are allowed")
+    for img in entry.images:
+        if safe_image_src(img["src"]) is None:
+            out.append(f"image source {img['src'][:60]!r} is neither http(s) nor a relative path")
+    return out
 
 
 def _track_of(m: re.Match | None) -> str | None:

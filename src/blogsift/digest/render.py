@@ -8,13 +8,16 @@ newest month first and then in acceptance order (``seq``), the org left out on t
 
 from __future__ import annotations
 
+import re
+
+from ..errors import DigestFormatError
 from ..models import AREAS, TRACKS
 from .model import (AREA_TITLES, MONTHS, TRACK_TITLES, DigestEntry, area_heading, default_header,
                     track_heading)
 from .safety import UnsafeText, safe_bullet, safe_image_src, safe_url
 
 __all__ = ["render_markdown", "machine_entry", "house_order", "TRACK_TITLES", "AREA_TITLES", "MONTHS",
-           "default_header", "area_lines"]
+           "default_header", "area_lines", "one_line_title", "check_place"]
 
 
 def house_order(entries: list[DigestEntry]) -> list[DigestEntry]:
@@ -32,10 +35,26 @@ def machine_entry(entry: DigestEntry) -> DigestEntry:
               if (src := safe_image_src(i.get("src", "")))]
     images = [{"alt": safe_bullet(i["alt"]).replace("[", "\\[").replace("]", "\\]"), "src": i["src"]}
               for i in images]
-    return DigestEntry(track=entry.track, area=entry.area, month=entry.month, title_md=entry.title_md.strip(),
-                       url=url, org=None if entry.track == "aws" else (entry.org or None),
+    org = " ".join((entry.org or "").replace("(", " ").replace(")", " ").split()) or None
+    return DigestEntry(track=entry.track, area=entry.area, month=entry.month, title_md=one_line_title(entry.title_md),
+                       url=url, org=None if entry.track == "aws" else org,
                        bullets=[b for b in (safe_bullet(x) for x in entry.bullets) if b], images=images,
                        seq=entry.seq)
+
+
+def one_line_title(title_md: str) -> str:
+    """A title (Markdown with emphasis) kept on one line and unable to hold a link or HTML: every
+    bracket and angle bracket not already escaped is escaped; emphasis is left alone."""
+    title = " ".join((title_md or "").split())
+    return re.sub(r"\\.|([\[\]<>])", lambda m: "\\" + m.group(1) if m.group(1) else m.group(0), title)
+
+
+def check_place(entry: DigestEntry) -> None:
+    if entry.track not in TRACKS or entry.area not in AREAS:
+        raise DigestFormatError(f"entry {entry.url} has no place in the digest: track {entry.track!r}, "
+                                f"area {entry.area!r} (tracks: {', '.join(TRACKS)}; areas: {', '.join(AREAS)})")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", entry.month or ""):
+        raise DigestFormatError(f"entry {entry.url} has no month like 2023-01: {entry.month!r}")
 
 
 def _as_rendered(entry: DigestEntry) -> DigestEntry:
@@ -54,6 +73,8 @@ def area_lines(track: str, area: str, entries: list[DigestEntry]) -> list[str]:
 def render_markdown(entries: list[DigestEntry], header: list[str] | None = None) -> str:
     """The whole digest of ``entries`` in the house Markdown; ``header`` is the list of header lines
     (default: the built-in Korean header)."""
+    for e in entries:
+        check_place(e)
     lines = list(header if header is not None else default_header())
     blocks: list[list[str]] = []
     for track in TRACKS:

@@ -12,6 +12,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
+from ..errors import DigestFormatError
+
 __all__ = ["is_http_url", "safe_url", "safe_image_src", "strip_html", "escape_title_text", "safe_bullet",
            "clean_inline", "UnsafeText"]
 
@@ -26,7 +28,7 @@ _BLOCK_START = re.compile(r"^(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|=+\s*$|-{3,}|`{3,}|
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._[]"
 
 
-class UnsafeText(ValueError):
+class UnsafeText(DigestFormatError, ValueError):
     """Text or a URL that cannot be made safe (e.g. a ``javascript:`` entry URL)."""
 
 

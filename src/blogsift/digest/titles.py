@@ -70,7 +70,8 @@ _NOT_NAMES = {"Update", "Updates", "Announcing", "Tutorial", "Guide", "Recap", "
 _PRODUCT_NOUNS = r"(?:Library|Framework|Toolkit|Tool|Platform|Service|SDK|Package|Python Package|Open[- ]Source \w+)"
 
 _SMALL = {"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "on", "onto", "or",
-          "over", "per", "the", "to", "vs", "vs.", "via", "with", "within", "without", "up", "off"}
+          "over", "per", "the", "to", "vs", "vs.", "via", "with", "within", "without", "up", "off",
+          "is", "are"}
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 #: share of capitalised content words above which a title is already in title case and kept as written
 TITLE_CASED_SHARE = 0.75
@@ -86,12 +87,17 @@ def _cap(part: str) -> str:
 
 
 def title_case(text: str) -> str:
-    """Title case for an English title: content words capitalised, small words lower (except
-    first, last and after a colon); acronyms, CamelCase, versions and Korean kept as written.
-    A title already in title case (a few lower-case words aside) is left as its author wrote it."""
+    """Title case for an English title: content words capitalised, small words (articles, short
+    prepositions and conjunctions, "is"/"are" as the house writes them) lower except first, last and
+    after a colon; acronyms, CamelCase, versions and Korean kept as written. A title already mostly
+    in title case keeps its author's casing apart from lower-case content words."""
     words = text.split(" ")
-    if _HANGUL.search(text) or _already_title_cased(words):
+    if _HANGUL.search(text):
         return text
+    if _already_title_cased(words):
+        # the author's casing stands; only a stray lower-case content word is capitalised
+        return " ".join(_cap(w) if i and w.isalpha() and w.islower() and w not in _SMALL else w
+                        for i, w in enumerate(words))
     out = []
     for i, w in enumerate(words):
         first = i == 0 or (out and out[-1].endswith(":"))

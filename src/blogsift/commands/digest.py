@@ -1,0 +1,132 @@
+"""``blogsift import-digest``, ``render``, ``publish``: the digest file as input and output."""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import BlogsiftError, DigestFormatError
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    md = "md"
+    html = "html"
+    atom = "atom"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import-digest")(import_digest_cmd)
+    app.command("render")(render_cmd)
+    app.command("publish")(publish_cmd)
+
+
+def _month(month: Optional[str]) -> Optional[str]:
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        from ..cli import fail
+        raise fail(f"--month must look like 2023-01, not {month!r}")
+    return month
+
+
+def _fail(exc: BlogsiftError) -> typer.Exit:
+    from ..cli import fail
+    return fail(exc)
+
+
+def import_digest_cmd(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="a house-format digest file"),
+) -> None:
+    """Store every entry of an existing digest as accepted, human-written entries (labels and summaries).
+
+    The file must come back byte for byte: anything that cannot is reported with its line number and
+    nothing is stored.
+    """
+    from ..cli import get_context
+    from ..digest import import_digest
+
+    ctx = get_context()
+    try:
+        report = import_digest(ctx.store(), path)
+    except BlogsiftError as exc:
+        raise _fail(exc)
+    console.print(f"imported [bold]{report.entries}[/bold] entries from {path} "
+                  f"({report.new} new, {report.summaries} post summaries set from the file)")
+    for line, why in report.notes:
+        console.print(f"[yellow]note[/yellow] {path}:{line}: {why}")
+
+
+def render_cmd(
+    format: OutputFormat = typer.Option(OutputFormat.md, "--format", "-f", help="md, html, atom or json"),
+    output: Path = typer.Option(..., "--output", "-o", help="file to write ('-' for standard output)"),
+    month: Optional[str] = typer.Option(None, "--month", help="only the entries of this month (YYYY-MM)"),
+) -> None:
+    """Render the accepted entries: the house Markdown, a static HTML page, an Atom feed or JSON.
+
+    Right after ``import-digest`` into an empty store, ``--format md`` gives the imported file back exactly.
+    """
+    from ..cli import get_context
+    from ..digest import (atomic_write, entries_from_store, header_lines, render_atom, render_from_store,
+                          render_html, render_json)
+
+    ctx = get_context()
+    month = _month(month)
+    store = ctx.store()
+    try:
+        if format is OutputFormat.md:
+            text = render_from_store(store, ctx.settings, month=month)
+        else:
+            entries = entries_from_store(store, month)
+            header = header_lines(store, ctx.settings)
+            if format is OutputFormat.html:
+                base = output.parent if str(output) != "-" else Path.cwd()
+                text = render_html(entries, header=header, base_dir=base)
+            elif format is OutputFormat.atom:
+                text = render_atom(entries, header=header)
+            else:
+                text = render_json(entries, header=header)
+        if str(output) == "-":
+            sys.stdout.write(text)
+            return
+        atomic_write(output, text, backup=False)
+    except BlogsiftError as exc:
+        raise _fail(exc)
+    except OSError as exc:
+        raise _fail(DigestFormatError(f"cannot write {output}: {exc.strerror}", path=str(output)))
+    console.print(f"{format.value} written to [bold]{output}[/bold]")
+
+
+def publish_cmd(
+    into: Path = typer.Option(..., "--into", help="the digest file to add to (created if missing)"),
+    month: Optional[str] = typer.Option(None, "--month", help="only the entries of this month (YYYY-MM)"),
+) -> None:
+    """Merge the accepted entries into a digest a person keeps: new entries go where the house order puts
+    them, every hand edit stays. The previous file is kept as PATH.bak; the write is atomic."""
+    from ..cli import get_context
+    from ..digest import entries_from_store, header_lines, publish_into
+
+    ctx = get_context()
+    month = _month(month)
+    store = ctx.store()
+    try:
+        result = publish_into(into, entries_from_store(store, month), store,
+                              header=header_lines(store, ctx.settings))
+    except BlogsiftError as exc:
+        raise _fail(exc)
+    except OSError as exc:
+        raise _fail(DigestFormatError(f"cannot write {into}: {exc.strerror}", path=str(into)))
+    console.print(f"published into [bold]{into}[/bold]: {len(result.added)} added, {len(result.updated)} updated, "
+                  f"{len(result.conflicts)} conflicts")
+    for c in result.conflicts:
+        console.print(f"[yellow]conflict[/yellow] {into}:{c.line or '?'}: {c.url}: {c.message}")
+    for url in result.kept_deleted:
+        console.print(f"[dim]left out (deleted in the file): {url}[/dim]")
+    for url, reason in result.refused:
+        console.print(f"[red]refused[/red] {url}: {reason}")
