@@ -40,9 +40,17 @@ class DemoPost:
         return f"/{self.source}/posts/{self.slug}.html"
 
 
+_INTRO_EN = {
+    "company": "{Org} runs {what} for millions of people, and the old approach had reached its limits. This post "
+               "walks through what we built, the trade-offs we made and the results we measured in production.",
+    "research": "At {Org} we have been studying {what}. This post summarises the method, the experiments and what "
+                "we learned, with links to the paper and the code.",
+    "individual": "I have been thinking about {what} for a while. These are my notes: what works, what does not, "
+                  "and the numbers behind it.",
+    "project": "This post covers {what}: what changed, how to use it and the benchmarks we ran on common models.",
+}
 _EN = [
-    "{Org} runs {what} for millions of people, and the old approach had reached its limits. This post walks "
-    "through what we built, the trade-offs we made and the results we measured in production.",
+    "{intro}",
     "## The problem\n\nBefore this work, {what} depended on hand-tuned rules and batch jobs that ran once a day. "
     "Quality was uneven across segments, and every change needed weeks of manual checks. We set ourselves a "
     "measurable goal and a strict latency budget before writing any code.",
@@ -90,7 +98,8 @@ def _paragraphs(p: DemoPost) -> list[str]:
     org = src[2] or src[1]
     f = p.facts
     tools = f.get("tools") or ["our stack"]
-    fill = dict(Org=org, org=org, what=f["what"], tools=", ".join(tools), tool0=tools[0],
+    intro = _INTRO_EN.get(src[3], _INTRO_EN["company"]).format(Org=org, what=f["what"])
+    fill = dict(intro=intro, Org=org, org=org, what=f["what"], tools=", ".join(tools), tool0=tools[0],
                 numbers="; ".join(f.get("numbers", [])), numbers0=(f.get("numbers") or [""])[0])
     if p.area is None:
         templates = _OFF_KO if p.lang == "ko" else _OFF_EN
