@@ -45,11 +45,26 @@ def settings() -> Settings:
     return s
 
 
+def reset_postgres(url: str) -> None:
+    """Drop blogsift's tables so the next Store(url) starts from an empty, freshly migrated schema."""
+    import sqlalchemy as sa
+
+    from blogsift.store import metadata
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS meta"))
+    engine.dispose()
+
+
 @pytest.fixture
 def pg_url() -> str:
+    """The test PostgreSQL database, emptied of blogsift's tables."""
     url = os.environ.get("BLOGSIFT_TEST_PG_URL")
     if not url:
         pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
+    reset_postgres(url)
     return url
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from blogsift.config import Settings
 from blogsift.demorun import run_demo
-from blogsift.store import metadata
 
 
 def _without_ports(text: str) -> str:
@@ -18,11 +16,6 @@ def _without_ports(text: str) -> str:
 
 @pytest.mark.postgres
 def test_demo_on_postgres_matches_sqlite(tmp_path, pg_url):
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-        conn.execute(sa.text("DROP TABLE IF EXISTS meta"))
-    engine.dispose()
     pg_report, _ = run_demo(Settings(), tmp_path / "pg.md", db_path=pg_url)
     lite_report, _ = run_demo(Settings(), tmp_path / "lite.md", db_path=tmp_path / "lite.db")
     assert pg_report.sources_failed == {} and pg_report.posts_new == lite_report.posts_new

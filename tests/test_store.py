@@ -11,16 +11,7 @@ import sqlalchemy as sa
 
 from blogsift.errors import StoreError
 from blogsift.models import Classification, Decision, Enrichment, Post, Score, SeriesInfo, Source, Summary
-from blogsift.store import SCHEMA_VERSION, Store, metadata
-
-
-def _fresh_pg(url: str) -> Store:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-        conn.execute(sa.text("DROP TABLE IF EXISTS meta"))
-    engine.dispose()
-    return Store(url)
+from blogsift.store import SCHEMA_VERSION, Store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -31,7 +22,9 @@ def any_store(request, tmp_path):
         url = os.environ.get("BLOGSIFT_TEST_PG_URL")
         if not url:
             pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
-        s = _fresh_pg(url)
+        from conftest import reset_postgres
+        reset_postgres(url)
+        s = Store(url)
     yield s
     s.close()
 

@@ -316,15 +316,8 @@ def test_serve_refuses_beyond_loopback_without_a_token(tmp_path, monkeypatch):
 
 @pytest.mark.postgres
 def test_list_search_and_decide_on_postgresql(pg_url, monkeypatch):
-    import sqlalchemy as sa
+    from blogsift.store import Store
 
-    from blogsift.store import Store, metadata
-
-    engine = sa.create_engine(pg_url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-        conn.execute(sa.text("DROP TABLE IF EXISTS meta"))
-    engine.dispose()
     with Store(pg_url) as store:
         urls = seed(store)
         c = client_for(store, monkeypatch=monkeypatch)
