@@ -48,7 +48,8 @@ def select(candidates: list[Candidate], settings, decisions: list[Decision]) -> 
     for month, cands in by_month.items():
         per_area.clear()
         total = 0
-        ranked = sorted(cands, key=lambda c: (-c.score.total, c.post.id or 0))
+        # a person's accepts take their places first; the machine fills what is left
+        ranked = sorted(cands, key=lambda c: (verdict.get(c.post.url) != "accept", -c.score.total, c.post.id or 0))
         for cand in ranked:
             url, c = cand.post.url, cand.classification
             if verdict.get(url) == "accept":
