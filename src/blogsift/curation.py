@@ -124,6 +124,11 @@ def _summarize(pipe, report, selected, enrichments, sources, classes) -> None:
                 bullets.append(f"[{label}]({alt})도 있음" if settings.summary.lang == "ko" else f"Also in [{label}]({alt})")
         store.upsert_entry(entry_for(post, classes[post.id], sources.get(post.source_key), bullets,
                                      summary.author))
+    usage = getattr(summarizer, "usage", None)
+    if usage is not None:  # the LLM summarizer: say what it cost and where it fell back
+        report.warnings.append(f"LLM: {usage.requests} requests, {usage.total_tokens} tokens, "
+                               f"cost {summarizer.cost:.4f}, {usage.cache_hits} cached")
+        report.warnings += [f"LLM fell back to extractive: {f}" for f in usage.fallbacks]
 
 
 def entry_for(post: Post, c: Classification, source: Source | None, bullets: list[str], author: str) -> dict:
