@@ -10,6 +10,7 @@ trivial page (a static file) to separate the list's cost from the framework's.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -68,18 +69,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=500)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.memory_file(tmp)
         t = time.perf_counter()
         seed(store, args.posts)
-        print(f"seeded {args.posts} posts in {time.perf_counter() - t:.1f} s")
+        if not args.json:
+            print(f"seeded {args.posts} posts in {time.perf_counter() - t:.1f} s")
         client = TestClient(create_app(store, Settings(), token=""), base_url="http://127.0.0.1")
         trivial_ms, _ = timed(client, "/static/favicon.svg", args.runs)
         list_ms, size = timed(client, "/?month=2026-10", args.runs)
         rows = client.get("/?month=2026-10").text.count('<li class="post')
         search_ms, _ = timed(client, "/?month=2026-10&q=%EC%B6%94%EC%B2%9C%EC%8B%9C", args.runs)
         filtered_ms, _ = timed(client, "/?month=2026-10&track=business&status=candidate", args.runs)
+        if args.json:
+            print(json.dumps({"posts": rows, "list_ms": round(list_ms, 1), "search_ms": round(search_ms, 1),
+                              "filtered_ms": round(filtered_ms, 1), "trivial_ms": round(trivial_ms, 1),
+                              "ratio_list_to_trivial": round(list_ms / trivial_ms, 1)}))
+            store.close()
+            return
         print(f"list page, {rows} posts: {list_ms:.1f} ms median of {args.runs} ({size / 1024:.0f} KiB)")
         print(f"list + FTS5 search '추천시':  {search_ms:.1f} ms")
         print(f"list filtered:            {filtered_ms:.1f} ms")
