@@ -64,9 +64,13 @@ def seed_examples() -> list[Example]:
 
 
 def examples_from_store(store) -> list[Example]:
-    """Every accepted digest entry (imported or reviewed) and every rejection, as training examples."""
+    """Every digest entry a person made or confirmed (imported, reviewed) and every rejection, as
+    training examples. Entries the machine selected on its own are not: learning from them would
+    only teach the classifier its own mistakes (and make a run depend on what earlier runs did)."""
     out = []
     for e in store.list_entries(status=None):
+        if e["origin"] == "machine" and not store.decisions_for(e["url"]):
+            continue
         post = store.get_post(e["url"])
         title = post.title if post else re.sub(r"[*\\]", "", e["title_md"])
         text = post.text if post else ""
