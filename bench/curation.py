@@ -132,6 +132,40 @@ def evaluate(folds: int = 5, seed: int = 0) -> dict:
     return result
 
 
+def ranker_learning(seed: int = 0) -> dict:
+    """Does learning from decisions move the ranker toward a person's choices? A simulated curator whose
+    taste differs from the defaults (research over business cases, papers valued) decides on half of
+    the demo posts; the
+    ranker is refit on those decisions and both rankers are scored on the other half: agreement of
+    "score above the median" with the curator's choice."""
+    from blogsift.demo import demo_posts, demo_sources
+    from blogsift.enrich import enrich
+    from blogsift.models import Post
+    from blogsift.rank import Ranker, signals
+
+    sources = {s.key: s for s in demo_sources("http://demo")}
+    clf = Classifier.default()
+    rows = []
+    for d in demo_posts():
+        links = [u for u in (d.facts.get("code"), d.facts.get("model"), d.facts.get("paper")) if u]
+        post = Post(url=d.path, title=d.title, source_key=d.source, text=d.text, lang=d.lang, links=links)
+        c = clf.classify(d.title, d.text, source=sources[d.source])
+        e = enrich(post)
+        wants = d.in_scope and (d.track == "research" or bool(e.paper_links))
+        rows.append((post, c, e, sources[d.source], wants))
+    order = np.random.default_rng(seed).permutation(len(rows))
+    train, test = [rows[i] for i in order[: len(rows) // 2]], [rows[i] for i in order[len(rows) // 2:]]
+    learned = Ranker.fit([(signals(p, c, e, s), w) for p, c, e, s, w in train], min_each=3)
+
+    def agreement(ranker: Ranker) -> float:
+        scores = [ranker.rank(p, c, e, s).total for p, c, e, s, _ in test]
+        cut = float(np.median(scores))
+        return sum((sc > cut) == w for sc, (*_, w) in zip(scores, test)) / len(test)
+
+    return {"decisions": len(train), "held_out": len(test), "agreement_before": round(agreement(Ranker()), 4),
+            "agreement_after": round(agreement(learned), 4), "learned_model": learned.model}
+
+
 def check_floors(result: dict, floors: dict) -> list[str]:
     failures = []
     for key, floor in floors.items():
@@ -148,6 +182,7 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args()
     result = evaluate(args.folds)
+    result["ranker_learning"] = ranker_learning()
     floors = json.loads(BASELINE.read_text())["floors"] if BASELINE.exists() else {}
     failures = check_floors(result, floors)
     if args.json:
@@ -161,6 +196,9 @@ def main() -> int:
                   f"{b['area_accuracy']:>10.3f}{b['area_macro_f1']:>10.3f}")
         print(f"in scope: precision {result['in_scope_precision']:.3f}, recall {result['in_scope_recall']:.3f}; "
               f"out of scope left out: {result['out_of_scope_recall']:.3f}")
+        rl = result["ranker_learning"]
+        print(f"ranker learning: agreement with a simulated curator on {rl['held_out']} held-out posts "
+              f"{rl['agreement_before']:.3f} → {rl['agreement_after']:.3f} after {rl['decisions']} decisions")
         for f in failures:
             print("BELOW FLOOR:", f)
     return 1 if failures else 0

@@ -24,3 +24,9 @@ def test_classification_stays_above_floors_and_baselines(shared_data):
     assert bench.check_floors(result, floors) == []
     assert result["model"]["area_accuracy"] > result["keyword"]["area_accuracy"] > result["majority"]["area_accuracy"]
     assert result["model"]["area_macro_f1"] > result["majority"]["area_macro_f1"]
+
+
+def test_ranker_moves_toward_the_persons_choices():
+    result = _bench().ranker_learning()
+    assert result["learned_model"].startswith("ranker:learned")
+    assert result["agreement_after"] > result["agreement_before"]
