@@ -83,13 +83,7 @@ def _root(
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"blogsift.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"blogsift.commands.{name}":
-                continue  # that feature is not installed in this build
-            raise
-        module.register(app)
+        importlib.import_module(f"blogsift.commands.{name}").register(app)
 
 
 _register_all()
