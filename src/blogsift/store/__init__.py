@@ -1,0 +1,28 @@
+"""The store: every piece of state blogsift keeps, behind one data-access layer.
+
+SQLite (one file, WAL) by default, PostgreSQL for a team server: the same SQLAlchemy Core schema and
+code for both. Every write commits its own transaction, so a run killed at any point leaves a
+consistent store and the next run resumes from what was committed.
+
+Nothing is silently overwritten: a person's summary is never replaced by a machine's (``put_summary``
+refuses), decisions are append-only, and each produced record says what produced it and when.
+
+One module per concern, over the connection layer of ``schema``: ``sources`` (registry rows, HTTP
+validators), ``posts`` (posts and produced results), ``entries`` (digest entries, summaries, decisions),
+``runs``, ``cache`` (cache and documents).
+"""
+
+from __future__ import annotations
+
+from .cache import CacheRows
+from .entries import EntryRows
+from .posts import PostRows
+from .runs import RunRows
+from .schema import SCHEMA_VERSION, MIGRATIONS, StoreBase, metadata, utcnow
+from .sources import SourceRows
+
+__all__ = ["Store", "SCHEMA_VERSION", "MIGRATIONS", "metadata", "utcnow"]
+
+
+class Store(SourceRows, PostRows, EntryRows, RunRows, CacheRows, StoreBase):
+    """All of blogsift's state. ``Store("sqlite:///path.db")`` or a PostgreSQL URL."""

@@ -1,0 +1,264 @@
+"""The schema and the connection layer: tables, versioned migrations, engine setup.
+
+Every table of the store is declared here, once, so migrations see the whole schema; the modules beside
+this one hold the reads and writes of one concern each, over the connection this layer opens.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..errors import StoreError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+metadata = sa.MetaData()
+
+T = sa.Table
+C = sa.Column
+
+meta_t = T("meta", metadata, C("key", sa.String(64), primary_key=True), C("value", sa.Text))
+
+sources_t = T(
+    "sources", metadata,
+    C("key", sa.String(128), primary_key=True),
+    C("name", sa.Text, nullable=False),
+    C("feed_url", sa.Text, nullable=False),
+    C("home_url", sa.Text, nullable=False, default=""),
+    C("org", sa.Text),
+    C("kind", sa.String(32), nullable=False),
+    C("lang", sa.String(16), nullable=False),
+    C("aws", sa.Boolean, nullable=False, default=False),
+    C("reputation", sa.Float, nullable=False, default=0.5),
+    C("enabled", sa.Boolean, nullable=False, default=True),
+    C("status", sa.String(32), nullable=False, default="new"),   # new | ok | error | gone | paused
+    C("last_error", sa.Text),
+    C("fail_count", sa.Integer, nullable=False, default=0),
+    C("last_run_at", sa.DateTime(timezone=True)),
+    C("added_at", sa.DateTime(timezone=True)),
+)
+
+validators_t = T(
+    "http_validators", metadata,
+    C("url", sa.Text, primary_key=True),
+    C("etag", sa.Text),
+    C("last_modified", sa.Text),
+    C("status", sa.Integer),
+    C("content_hash", sa.String(64)),
+    C("fetched_at", sa.DateTime(timezone=True)),
+)
+
+posts_t = T(
+    "posts", metadata,
+    C("id", sa.Integer, primary_key=True, autoincrement=True),
+    C("url", sa.Text, nullable=False, unique=True),
+    C("source_key", sa.String(128), nullable=False, index=True),
+    C("guid", sa.Text),
+    C("title", sa.Text, nullable=False),
+    C("published", sa.DateTime(timezone=True), index=True),
+    C("author", sa.Text),
+    C("lang", sa.String(16), nullable=False),
+    C("text", sa.Text, nullable=False, default=""),
+    C("html", sa.Text, nullable=False, default=""),
+    C("images", sa.JSON, nullable=False),
+    C("links", sa.JSON, nullable=False),
+    C("extraction", sa.String(32), nullable=False),
+    C("extraction_note", sa.Text, nullable=False, default=""),
+    C("created_at", sa.DateTime(timezone=True)),
+    C("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+def _produced(name: str, *cols: sa.Column) -> sa.Table:
+    return T(
+        name, metadata,
+        C("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+        *cols,
+        C("produced_by", sa.Text, nullable=False),
+        C("produced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+enrichments_t = _produced("enrichments", C("data", sa.JSON, nullable=False))
+classifications_t = _produced(
+    "classifications",
+    C("in_scope", sa.Boolean, nullable=False), C("in_scope_conf", sa.Float, nullable=False),
+    C("track", sa.String(32), nullable=False), C("track_conf", sa.Float, nullable=False),
+    C("area", sa.String(64), nullable=False), C("area_conf", sa.Float, nullable=False),
+)
+scores_t = _produced(
+    "scores",
+    C("total", sa.Float, nullable=False), C("breakdown", sa.JSON, nullable=False),
+    C("reasons", sa.JSON, nullable=False),
+)
+summaries_t = _produced(
+    "summaries",
+    C("bullets", sa.JSON, nullable=False), C("lang", sa.String(16), nullable=False),
+)
+
+decisions_t = T(
+    "decisions", metadata,
+    C("id", sa.Integer, primary_key=True, autoincrement=True),
+    C("url", sa.Text, nullable=False, index=True),
+    C("action", sa.String(32), nullable=False),
+    C("author", sa.Text, nullable=False),
+    C("payload", sa.JSON, nullable=False),
+    C("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+entries_t = T(
+    "entries", metadata,
+    C("id", sa.Integer, primary_key=True, autoincrement=True),
+    C("url", sa.Text, nullable=False, unique=True),
+    C("post_id", sa.Integer),
+    C("track", sa.String(32), nullable=False),
+    C("area", sa.String(64), nullable=False),
+    C("month", sa.String(7), nullable=False),
+    C("org", sa.Text),
+    C("title_md", sa.Text, nullable=False),
+    C("bullets", sa.JSON, nullable=False),
+    C("images", sa.JSON, nullable=False),
+    C("raw_md", sa.Text),
+    C("seq", sa.Integer, nullable=False),
+    C("origin", sa.String(16), nullable=False),
+    C("status", sa.String(16), nullable=False),
+    C("summary_author", sa.Text, nullable=False, default=""),
+    C("extra", sa.JSON, nullable=False),
+    C("updated_at", sa.DateTime(timezone=True)),
+)
+
+cache_t = T(
+    "cache", metadata,
+    C("namespace", sa.String(64), primary_key=True),
+    C("key", sa.String(512), primary_key=True),
+    C("value", sa.JSON),
+    C("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+documents_t = T(
+    "documents", metadata,
+    C("name", sa.String(256), primary_key=True),
+    C("content", sa.Text, nullable=False),
+    C("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+runs_t = T(
+    "runs", metadata,
+    C("id", sa.Integer, primary_key=True, autoincrement=True),
+    C("started_at", sa.DateTime(timezone=True), nullable=False),
+    C("finished_at", sa.DateTime(timezone=True)),
+    C("status", sa.String(16), nullable=False),   # running | done | failed
+    C("stats", sa.JSON, nullable=False),
+)
+
+
+def _migration_1(conn: sa.Connection) -> None:
+    metadata.create_all(conn)
+
+
+#: versioned migrations, applied in order; each runs in one transaction with the version bump
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes: everything is stored in UTC, so mark it so
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+
+class StoreBase:
+    """The connection layer: one engine, migrations, and the dialect-aware upsert every concern uses."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.tables = metadata.tables
+        try:
+            if url.startswith("sqlite"):
+                path = url.split("///", 1)[-1]
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.engine = sa.create_engine(url, connect_args={"timeout": 30})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self._migrate()
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"cannot open store: {exc.__class__.__name__}: {exc}", url=url) from exc
+
+    @classmethod
+    def memory_file(cls, directory: str | Path) -> "StoreBase":
+        """A fresh SQLite store in ``directory`` (for tests and throwaway runs)."""
+        return cls(f"sqlite:///{Path(directory) / 'blogsift.db'}")
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "StoreBase":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            meta_t.create(conn, checkfirst=True)
+            row = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).first()
+            version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"store schema v{version} is newer than this blogsift (v{SCHEMA_VERSION})",
+                             url=self.url)
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self.engine.begin() as conn:
+                MIGRATIONS[number - 1](conn)
+                self._upsert(conn, meta_t, {"key": "schema_version", "value": str(number)}, ["key"])
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar_one())
+
+    def _upsert(self, conn: sa.Connection, table: sa.Table, values: dict, keys: list[str]) -> None:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table).values(**values)
+        update = {k: stmt.excluded[k] for k in values if k not in keys}
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update) if update else \
+            stmt.on_conflict_do_nothing(index_elements=keys)
+        conn.execute(stmt)
+
+    # produced records: one row per post, saying what produced it and when
+    def _put_produced(self, table: sa.Table, post_id: int, values: dict, produced_by: str) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, table, {"post_id": post_id, **values, "produced_by": produced_by,
+                                       "produced_at": utcnow()}, ["post_id"])
+
+    def _get_produced(self, table: sa.Table, post_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(table).where(table.c.post_id == post_id)).first()
+        return dict(row._mapping) if row else None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")      # readers (review app) never block the pipeline
+    cur.execute("PRAGMA synchronous=NORMAL")    # WAL + NORMAL is durable across process crashes
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
