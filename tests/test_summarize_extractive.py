@@ -94,3 +94,119 @@ def test_summarize_verb_with_llm_endpoint(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     rec = json.loads(r.stdout.splitlines()[0])
     assert rec["provenance"] == "llm:m" and "0.468" in rec["bullets"][0]
+
+
+MARKDOWN = """# Scaling retrieval
+
+*Published on March 3, 2023*
+
+Welcome back to our blog! Today we look at how we rebuilt retrieval for our
+assistant, which answers questions from our help center.
+
+## What we built
+
+We replaced the BM25 retriever with a dense retriever trained on 2 million
+question-answer pairs, served with Faiss on CPU.
+
+```python
+retriever = DenseRetriever(model="e5-base", index=FaissIndex(dim=768))
+results = retriever.search("how do I reset my password?")
+```
+
+* Recall@10 rose from 0.61 to 0.78 on our held-out questions, and answer acceptance
+  went up by 9%.
+* For more information, see
+* the docs
+
+| model | recall@10 |
+|---|---|
+| BM25 | 0.61 |
+
+The index holds 12 million passages and answers a query in 35 ms at the 99th percentile.
+Here is how to try it:
+"""
+
+
+def test_markdown_post_gives_whole_sentences_without_code_markers_or_opening():
+    post = _post(MARKDOWN, "en", title="Scaling retrieval")
+    bullets = ExtractiveSummarizer(4).summarize(post, lang="ko").bullets
+    assert bullets
+    for b in bullets:
+        assert not re.match(r"^\s*([*\-+>|#]|\d+\.)\s", b), b           # no list/heading/quote marker
+        assert "=" not in b and "retriever.search" not in b, b           # no code line
+        assert not b.lower().startswith(("welcome", "today we")), b      # not the opening
+        assert not b.endswith(("see", "the", ":")), b                    # not a fragment
+    text = " | ".join(bullets)
+    assert "Recall@10 rose from 0.61 to 0.78 on our held-out questions, and answer acceptance went up by 9%" in text
+    assert "35 ms" in text or "2 million" in text
+
+
+def test_soft_wrapped_sentence_is_joined_but_extractor_lines_are_not():
+    assert split_sentences("We trained the model on\nfour GPUs for a week.\n\nIt worked.", "en") == \
+        ["We trained the model on four GPUs for a week.", "It worked."]
+    # an extractor's text has one block per line: a heading line never runs into the paragraph below it
+    assert split_sentences("Results\nintent accuracy rose to 93% on CPU.", "en") == \
+        ["Results", "intent accuracy rose to 93% on CPU."]
+
+
+def test_note_style_drops_what_the_post_says_about_itself():
+    text = ("Our team runs search for a large marketplace and keeps improving it every quarter.\n\n"
+            "In this post, we describe how we cut the p99 latency of ranking from 80 ms to 18 ms with ONNX Runtime.")
+    bullets = ExtractiveSummarizer(2).summarize(_post(text, "en"), lang="ko").bullets
+    assert bullets == ["We cut the p99 latency of ranking from 80 ms to 18 ms with ONNX Runtime"]
+
+
+def test_korean_endings_become_note_endings():
+    text = ("저희 팀은 검색 품질 문제를 오래 고민했습니다.\n\n나머지 구성 요소는 서빙 경로를 단순하게 만듭니다. "
+            "클릭률이 11% 향상되었습니다.")
+    bullets = ExtractiveSummarizer(3).summarize(_post(text, "ko"), lang="ko").bullets
+    assert "나머지 구성 요소는 서빙 경로를 단순하게 만듦" in bullets
+    assert "클릭률이 11% 향상됐음" in bullets
+    assert not any("고민" in b for b in bullets)     # the opening
+
+
+BAD_INPUT = {
+    "all code": "```python\nimport torch\nmodel = torch.nn.Linear(4, 2)\nprint(model)\n```\n",
+    "a table": "| model | accuracy |\n|---|---|\n| A | 0.91 |\n| B | 0.93 |\n",
+    "a list of links": "\n".join(f"* [Post {i}](https://example.com/{i})" for i in range(30)),
+    "images only": "![diagram](https://example.com/a.png)\n\n![chart](https://example.com/b.png)\n",
+}
+
+
+def test_bad_input_gets_a_reason_not_a_crash():
+    for what, text in BAD_INPUT.items():
+        s = ExtractiveSummarizer(4).summarize(_post(text, "en"), lang="ko")
+        assert s.bullets == [] and s.note.startswith("no summary"), what
+
+
+def test_a_200_kb_post_gets_a_short_summary():
+    para = ("We trained a ranking model on {n} million sessions and cut latency to {n} ms with batching. "
+            "The team also wrote a long retrospective about the migration and its many steps. ")
+    text = "Intro sentence that opens the post and sets the scene for it.\n\n" + \
+        "\n\n".join(para.format(n=i) for i in range(1, 1300))
+    assert len(text) > 200_000
+    s = ExtractiveSummarizer(4).summarize(_post(text, "en"), lang="ko")
+    assert 1 <= len(s.bullets) <= 4 and all(len(b) < 200 for b in s.bullets)
+
+
+def test_kiwi_loads_only_for_korean_and_lean(monkeypatch):
+    import kiwipiepy
+
+    from blogsift.summarize import extractive
+
+    made = []
+    real = kiwipiepy.Kiwi
+
+    def recording_kiwi(*args, **kwargs):
+        made.append(kwargs)
+        return real(*args, **kwargs)
+
+    extractive.kiwi.cache_clear()
+    monkeypatch.setattr(kiwipiepy, "Kiwi", recording_kiwi)
+    try:
+        ExtractiveSummarizer(3).summarize(_post(EN, "en"), lang="ko")
+        assert made == []                                  # English: Kiwi never created
+        ExtractiveSummarizer(3).summarize(_post(KO, "ko"), lang="ko")
+        assert made == [{"load_typo_dict": False, "load_multi_dict": False}]
+    finally:
+        extractive.kiwi.cache_clear()

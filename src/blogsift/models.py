@@ -128,6 +128,7 @@ class Summary:
     bullets: list[str]            # bullet texts without the "    * " prefix, house notation
     author: str                   # "extractive" | "llm:<model>" | "person:<name>"
     lang: str = "ko"
+    note: str = ""                # why there is no summary, when there is none (not stored)
 
     @property
     def by_person(self) -> bool:

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from jinja2 import Environment
 
+from ..korean import attach
 from ..models import Source
 from .content import POSTS, SOURCES
 
@@ -66,11 +67,11 @@ _EN = [
     "make rollback boring. The evaluation harness turned out to be as valuable as the model itself.",
 ]
 _KO = [
-    "{org}는 {what} 문제를 오랫동안 고민해 왔습니다. 이 글에서는 우리가 만든 시스템과 설계 과정의 선택, 그리고 "
+    "{org+은} {what} 문제를 오랫동안 고민해 왔습니다. 이 글에서는 우리가 만든 시스템과 설계 과정의 선택, 그리고 "
     "실제 서비스에서 측정한 결과를 소개합니다.",
     "## 문제\n\n기존에는 {what} 작업이 수작업 규칙과 하루 한 번 도는 배치 작업에 의존했습니다. 구간별 품질 편차가 컸고 "
     "변경할 때마다 몇 주씩 수동 검증이 필요했습니다. 그래서 코드를 쓰기 전에 측정 가능한 목표와 지연 시간 예산부터 정했습니다.",
-    "## 접근 방법\n\n시스템은 {tools}을 중심으로 구성했습니다. 핵심은 {tool0}이고, 나머지 구성 요소는 데이터를 최신으로 "
+    "## 접근 방법\n\n시스템은 {tools+을} 중심으로 구성했습니다. 핵심은 {tool0+이고}, 나머지 구성 요소는 데이터를 최신으로 "
     "유지하고 서빙 경로를 단순하게 만듭니다. 작은 오프라인 프로토타입으로 시작해 고정된 평가 세트에서 기존 방식과 비교한 뒤 "
     "섀도 트래픽으로 넘어갔습니다.",
     "학습 데이터는 서비스 로그와 도메인 전문가가 검수한 레이블 샘플로 만들었습니다. 중복을 제거하고 드문 클래스의 균형을 맞췄으며, "
@@ -89,6 +90,10 @@ _OFF_KO = ["{what} 소식을 전해 드립니다. 모두에게 뜻깊은 시간�
            "궁금한 점이 있으면 언제든 문의해 주세요. 모든 메시지를 읽고 빠르게 답변드리겠습니다."]
 
 
+def _sentence_case(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
 def _source_rows() -> dict[str, tuple]:
     return {row[0]: row for row in SOURCES}
 
@@ -100,7 +105,10 @@ def _paragraphs(p: DemoPost) -> list[str]:
     tools = f.get("tools") or ["our stack"]
     intro = _INTRO_EN.get(src[3], _INTRO_EN["company"]).format(Org=org, what=f["what"])
     fill = dict(intro=intro, Org=org, org=org, what=f["what"], tools=", ".join(tools), tool0=tools[0],
-                numbers="; ".join(f.get("numbers", [])), numbers0=(f.get("numbers") or [""])[0])
+                numbers=_sentence_case("; ".join(f.get("numbers", []))), numbers0=(f.get("numbers") or [""])[0])
+    # Korean templates write "{org+은}": the word with the particle its final sound takes
+    fill.update({f"{key}+{p}": attach(fill[key], p) for key in ("org", "tools", "tool0")
+                 for p in ("은", "이", "을", "과", "으로", "이고")})
     if p.area is None:
         templates = _OFF_KO if p.lang == "ko" else _OFF_EN
     else:
