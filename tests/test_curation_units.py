@@ -128,3 +128,16 @@ def test_select_threshold_quota_and_person_decisions_win():
     chosen = [u for u in ("https://e/a", "https://e/b", "https://e/c") if result[u].selected]
     assert chosen == ["https://e/a"]          # the person's accept took one of the two places
     assert "quota" in result["https://e/b"].reason
+
+
+def test_select_leaves_out_in_scope_posts_below_the_confidence_floor():
+    settings = Settings()
+    settings.curation.threshold = 0.1
+    settings.curation.min_in_scope_conf = 0.8
+    unsure = _cand("https://e/unsure", 0.9)
+    unsure.classification.in_scope_conf = 0.6
+    sure = _cand("https://e/sure", 0.8, area="cv")
+    result = {s.candidate.post.url: s for s in select([unsure, sure], settings, [])}
+    assert result["https://e/sure"].selected
+    assert not result["https://e/unsure"].selected
+    assert "60%" in result["https://e/unsure"].reason and "80%" in result["https://e/unsure"].reason

@@ -60,8 +60,11 @@ def select(candidates: list[Candidate], settings, decisions: list[Decision]) -> 
                 out.append(Selection(cand, False, "rejected by a person"))
             elif cand.enrichment and cand.enrichment.duplicate_of:
                 out.append(Selection(cand, False, f"same story as {cand.enrichment.duplicate_of}"))
-            elif not c.in_scope or c.in_scope_conf < cur.min_in_scope_conf and not c.in_scope:
+            elif not c.in_scope:
                 out.append(Selection(cand, False, f"out of scope ({c.in_scope_conf:.0%} sure)"))
+            elif c.in_scope_conf < cur.min_in_scope_conf:
+                out.append(Selection(cand, False, f"in scope only {c.in_scope_conf:.0%} sure, below the "
+                                                  f"{cur.min_in_scope_conf:.0%} required"))
             elif cand.score.total < cur.threshold:
                 out.append(Selection(cand, False, f"score {cand.score.total:.2f} below threshold {cur.threshold:.2f}"))
             elif per_area[(c.track, c.area)] >= cur.quota_per_area:
