@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from .errors import SourceError
 from .models import SOURCE_KINDS, Source
 
-__all__ = ["builtin_registry", "load_registry", "parse_opml", "to_opml", "slugify", "validate_source"]
+__all__ = ["builtin_registry", "builtin_url_prefixes", "load_registry", "parse_opml", "to_opml", "slugify",
+           "validate_source", "SourceResolver", "registry_resolver", "url_prefix"]
 
 #: an OPML export of a few thousand feeds is well under this; anything bigger is not a reading list
 MAX_OPML_BYTES = 5_000_000
@@ -43,23 +44,40 @@ def validate_source(source: Source) -> Source:
     return source
 
 
-def load_registry(path: str | Path) -> list[Source]:
+def _read_registry(path: str | Path) -> dict:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read registry {path}: {exc}") from exc
-    return _sources_from(data, str(path))
+
+
+def load_registry(path: str | Path) -> list[Source]:
+    return _sources_from(_read_registry(path), str(path))
+
+
+def _builtin_data() -> dict:
+    return tomllib.loads(resources.files("blogsift").joinpath("data/registry.toml").read_text(encoding="utf-8"))
 
 
 def builtin_registry() -> list[Source]:
-    text = resources.files("blogsift").joinpath("data/registry.toml").read_text(encoding="utf-8")
-    return _sources_from(tomllib.loads(text), "built-in registry")
+    return _sources_from(_builtin_data(), "built-in registry")
+
+
+def builtin_url_prefixes(path: str | Path | None = None) -> dict[str, list[str]]:
+    """Each source's extra post URL prefixes (``urls`` in the registry): old and moved domains."""
+    data = _read_registry(path) if path else _builtin_data()
+    return {row["key"]: [str(u) for u in row.get("urls", [])] for row in data.get("source", []) if "key" in row}
+
+
+#: registry keys that are not fields of a Source: where the blog's posts live, for URL resolution
+_REGISTRY_ONLY_KEYS = {"urls"}
 
 
 def _sources_from(data: dict, where: str) -> list[Source]:
     allowed = {f.name for f in fields(Source)}
     out, seen = [], set()
     for i, row in enumerate(data.get("source", []), 1):
+        row = {k: v for k, v in row.items() if k not in _REGISTRY_ONLY_KEYS}
         unknown = set(row) - allowed
         if unknown:
             raise SourceError(f"{where}: source #{i} has unknown keys {sorted(unknown)}")
@@ -135,3 +153,77 @@ def to_opml(sources: list[Source], title: str = "blogsift sources") -> str:
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# -- URL → source -----------------------------------------------------------------------------------
+
+#: a first path segment that names a language or locale (``/ko/``, ``/ja/``, ``/en-us/``, ``/pt-br/``)
+_LOCALE_SEGMENT = re.compile(r"^[a-z]{2}(?:[-_][a-z]{2})?$")
+#: host prefixes that serve the same site as the bare host
+_HOST_ALIASES = ("www.", "m.")
+
+
+def url_prefix(url: str) -> tuple[str, tuple[str, ...]] | None:
+    """A URL (or a registry ``host/path`` prefix without a scheme) as (host, path segments), normalised
+    the way blogs are linked in the wild: case, ``www.``, ports, doubled slashes and queries do not matter.
+    The hand-written split is deliberate: courlan normalises whole URLs but does not compare prefixes."""
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower().rstrip(".")
+    for alias in _HOST_ALIASES:
+        if host.startswith(alias):
+            host = host[len(alias):]
+    if not host:
+        return None
+    segments = tuple(seg for seg in parts.path.lower().split("/") if seg)
+    return host, segments
+
+
+class SourceResolver:
+    """Which registered blog a post URL belongs to: the source whose home page or listed ``urls``
+    prefix is the longest match of the post's host and path. Posts linked under a language path
+    (``aws.amazon.com/ko/blogs/...``) resolve to a source registered for that path, else to the blog
+    without the language segment."""
+
+    def __init__(self, sources: list[Source], url_prefixes: dict[str, list[str]] | None = None):
+        self._by_host: dict[str, list[tuple[tuple[str, ...], Source]]] = {}
+        for source in sources:
+            prefixes = [source.home_url] if source.home_url else []
+            prefixes += (url_prefixes or {}).get(source.key, [])
+            for prefix in prefixes:
+                parsed = url_prefix(prefix)
+                if parsed:
+                    self._by_host.setdefault(parsed[0], []).append((parsed[1], source))
+        for entries in self._by_host.values():
+            entries.sort(key=lambda e: -len(e[0]))     # longest prefix first
+
+    def resolve(self, url: str | None) -> Source | None:
+        if not url:
+            return None
+        parsed = url_prefix(url)
+        if parsed is None:
+            return None
+        host, segments = parsed
+        candidates = self._by_host.get(host, [])
+        found = self._match(candidates, segments)
+        if found is None and segments and _LOCALE_SEGMENT.match(segments[0]):
+            found = self._match(candidates, segments[1:])
+        return found
+
+    @staticmethod
+    def _match(candidates, segments: tuple[str, ...]) -> Source | None:
+        for prefix, source in candidates:
+            if segments[: len(prefix)] == prefix:
+                return source
+        return None
+
+
+def registry_resolver(sources: list[Source] | None = None, registry_path: str | None = None) -> SourceResolver:
+    """A resolver over ``sources`` (the store's, say) with the registry's extra URL prefixes; the
+    registry's own sources fill in blogs that ``sources`` lacks."""
+    registry = load_registry(registry_path) if registry_path else builtin_registry()
+    known = {s.key: s for s in registry}
+    known.update({s.key: s for s in (sources or [])})
+    return SourceResolver(list(known.values()), builtin_url_prefixes(registry_path))
