@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test eval bench clean
 
 $(BIN)/blogsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,15 @@ demo: setup
 	$(BIN)/blogsift demo --output demo-digest.md
 
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not shared"
+
+# Quality gates on the real labelled data in ../shared (not part of the repository).
+eval: setup
+	@if [ ! -f ../shared/data/seed_dev.jsonl ] || [ ! -d ../shared/corpus ]; then \
+	  echo "make eval: needs ../shared/data/seed_dev.jsonl, applied_ml.jsonl and ../shared/corpus/ beside the repository"; \
+	  echo "(the curator-labelled set, the applied-ML list, the real posts); nothing was evaluated"; exit 2; fi
+	$(BIN)/pytest -q -m shared
+	$(BIN)/python bench/curation.py
 
 bench: setup
 	$(BIN)/python bench/run_all.py

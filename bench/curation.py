@@ -1,37 +1,56 @@
-"""Curation benchmark: classification quality on the shared labelled data, with honest splits.
+"""Curation benchmark: judgement on real labelled posts, with honest protocols and baselines.
 
-    python bench/curation.py [--json] [--folds 5]
+    python bench/curation.py [--json] [--folds 5] [--pool listing.jsonl ...] [--no-gate]
 
-Rows: seed_dev.jsonl (a curator's digest: track and area) and applied_ml.jsonl (a public list of
-applied-ML posts: all business cases, area where the section maps to one; URLs repeated across
-sections are kept once). Stratified k-fold cross-validation: each fold's classifier is trained on the
-bundled seed set plus the other folds, never on the fold it is scored on. In-scope precision/recall
-use the shared rows as positives and the out-of-scope examples of the bundled seed set as negatives,
-each held out in turn the same way (the shared data has no negatives of its own). The same run scores
-a majority-class baseline and a keyword baseline.
+Needs ``../shared`` (data/, corpus/). Every figure is on real posts, title + URL + organisation only:
+
+- protocol (a), a new user's first run: train on everything except the curator-labelled set (the
+  hand-written seed set, the applied-ML list, real off-topic posts), test on the curator's set;
+- protocol (b): k-fold within the curator's set, everything else always in training (what the
+  shipped model, trained on all of it, is worth on posts it has not seen);
+- the previous model (main before the shipped labelled data, loaded from git history) beside it,
+  with the source it was given then (an organisation meant "company");
+- baselines in the same run: majority class, keywords, and the registry's kind of blog alone;
+- out of scope: real off-topic posts of real ML blogs (bench/labelled_data.py says which and why),
+  leave-one-blog-out, so no blog's off-topic posts are in training when they are scored;
+- selection on real pools (``pytorch-window-listing`` format: url, title, date, curator_pick): where
+  the curator's picks land among the blog's other posts of the same months, by blogsift's score,
+  by recency and at random.
+
+Gates (bench/baseline.json): each floor must sit above the best baseline of this very run, or the
+run fails as if the floor were missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
+import subprocess
 import sys
 from collections import Counter
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from blogsift.classify import Classifier, Example, seed_examples  # noqa: E402
-from blogsift.models import Source  # noqa: E402
+import labelled_data  # noqa: E402
+from blogsift.classify import Classifier, Example, example_from_row, seed_examples  # noqa: E402
+from blogsift.models import TRACKS, Post, Source  # noqa: E402
+from blogsift.sources import registry_resolver  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 BASELINE = Path(__file__).with_name("baseline.json")
+DEFAULT_POOLS = [labelled_data.CORPUS / "pytorch-window-listing" / "listing.jsonl"]
+#: the commit whose classifier is "the previous model" (main before labelled data shipped)
+PREVIOUS_MODEL_REF = "a05b130"
 
 #: the keyword baseline: the first area whose words appear in the title wins
 KEYWORDS = {
@@ -41,31 +60,34 @@ KEYWORDS = {
                                 r"latency|data quality|학습|추론|서빙|배포|파이프라인",
     "recsys_etc": r".",
 }
+#: the keyword scope baseline: a title with any of these words is in scope
+SCOPE_WORDS = (r"model|learn|neural|train|infer|vision|image|language|nlp|llm|gpt|recommend|search|rank|"
+               r"embedding|vector|dataset|mlops|pipeline|feature|ai\b|ml\b|학습|모델|추천|검색|데이터")
 
 
-def load_rows() -> list[dict]:
-    rows = []
-    for line in (DATA / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
-        rows.append(dict(title=r["title"], url=r["url"], org=r["org"], track=r["track"], area=r["area"],
-                         from_digest=True))
-    seen = {r["url"] for r in rows}
-    for line in (DATA / "applied_ml.jsonl").read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
-        if r["area"] is None or r["url"] in seen:
-            continue
-        seen.add(r["url"])
-        rows.append(dict(title=r["title"], url=r["url"], org=r["company"], track="business", area=r["area"],
-                         from_digest=False))
-    return rows
+# -- data ------------------------------------------------------------------------------------------
+
+def _examples(rows: list[dict], resolve) -> list[Example]:
+    return [example_from_row(r, resolve) for r in rows]
 
 
-def source_for(row: dict) -> Source:
-    aws = "aws.amazon.com/" in row["url"]
-    kind = "company" if row.get("org") else "individual"
-    return Source(key="eval", name=row.get("org") or "", feed_url="https://example.invalid/", org=row.get("org"),
-                  kind=kind, aws=aws)
+def load(resolve) -> dict:
+    cur = labelled_data.curator_rows()
+    return {
+        "curator": cur,
+        "applied": labelled_data.applied_ml_rows({r["url"] for r in cur}),
+        "off_topic": labelled_data.off_topic_rows(),
+        "seed": seed_examples(),
+        "corpus": labelled_data.corpus_posts(),
+    }
 
+
+def items_for(rows: list[dict], resolve) -> list[dict]:
+    """What a user gives ``blogsift classify``: title, URL, the organisation as the entry shows it."""
+    return [dict(title=r["title"], source=resolve(r["url"]), listed_org=r.get("org")) for r in rows]
+
+
+# -- baselines -------------------------------------------------------------------------------------
 
 def keyword_area(title: str) -> str:
     t = title.lower()
@@ -73,134 +95,330 @@ def keyword_area(title: str) -> str:
 
 
 def keyword_track(row: dict) -> str:
+    # the rule of thumb a new user would write: AWS blog + AWS words → aws; an organisation → company
     if "aws.amazon.com/" in row["url"] and re.search(r"sagemaker|amazon|aws", row["title"], re.I):
         return "aws"
     return "business" if row.get("org") else "research"
 
 
-def evaluate(folds: int = 5, seed: int = 0) -> dict:
-    rows = load_rows()
-    seed_set = seed_examples()
-    negatives = [e for e in seed_set if not e.in_scope]
-    positives_seed = [e for e in seed_set if e.in_scope]
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    neg_folds = np.array_split(np.random.default_rng(seed).permutation(len(negatives)), folds)
-    y_track, p_track, y_area, p_area = [], [], [], []
-    kw_track, kw_area, maj_track, maj_area = [], [], [], []
-    scope_true, scope_pred, from_digest = [], [], []
-    for k, (train_idx, test_idx) in enumerate(skf.split(rows, [r["area"] for r in rows])):
-        held_neg = set(neg_folds[k].tolist())
-        train = positives_seed + [e for i, e in enumerate(negatives) if i not in held_neg] + [
-            Example(title=rows[i]["title"], in_scope=True, track=rows[i]["track"], area=rows[i]["area"],
-                    source_hint=f"srckind{source_for(rows[i]).kind} " + ("srcaws " if source_for(rows[i]).aws else ""))
-            for i in train_idx]
-        clf = Classifier(train)
-        test = [rows[i] for i in test_idx]
-        preds = clf.classify_many([dict(title=r["title"], source=source_for(r)) for r in test])
-        track_major = Counter(rows[i]["track"] for i in train_idx).most_common(1)[0][0]
-        area_major = Counter(rows[i]["area"] for i in train_idx).most_common(1)[0][0]
-        for r, c in zip(test, preds):
-            y_track.append(r["track"]); p_track.append(c.track)
-            y_area.append(r["area"]); p_area.append(c.area)
-            kw_track.append(keyword_track(r)); kw_area.append(keyword_area(r["title"]))
-            maj_track.append(track_major); maj_area.append(area_major)
-            scope_true.append(True); scope_pred.append(c.in_scope)
-            from_digest.append(r["from_digest"])
-        neg = [negatives[i] for i in sorted(held_neg)]
-        for c in clf.classify_many([dict(title=e.title) for e in neg]):
-            scope_true.append(False); scope_pred.append(c.in_scope)
+def registry_track(row: dict, resolve) -> str:
+    # the registry's kind of blog alone: labs → research, AWS blogs → aws, everything else → business
+    s = resolve(row["url"])
+    if s is None:
+        return "business"
+    if s.aws:
+        return "aws"
+    return "research" if s.kind == "research" else "business"
 
-    def block(pt, pa):
-        return {"track_accuracy": round(accuracy_score(y_track, pt), 4),
-                "area_accuracy": round(accuracy_score(y_area, pa), 4),
-                "area_macro_f1": round(f1_score(y_area, pa, average="macro"), 4)}
 
-    result = {
-        "rows": len(rows), "folds": folds, "negatives": len(negatives),
-        "model": block(p_track, p_area),
-        "majority": block(maj_track, maj_area),
-        "keyword": block(kw_track, kw_area),
-        "in_scope_precision": round(precision_score(scope_true, scope_pred), 4),
-        "in_scope_recall": round(recall_score(scope_true, scope_pred), 4),
+def keyword_in_scope(title: str) -> bool:
+    return bool(re.search(SCOPE_WORDS, title.lower()))
+
+
+# -- the previous model ----------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def previous_model():
+    """main's classifier before this change, from git history, trained the way it shipped (seed set
+    only), and the source it was given: "company" whenever the record had an organisation."""
+    try:
+        code = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS_MODEL_REF}:src/blogsift/classify.py"],
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    spec = importlib.util.spec_from_loader("blogsift._classify_previous", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "blogsift"
+    sys.modules[spec.name] = module
+    exec(compile(code, "classify@" + PREVIOUS_MODEL_REF, "exec"), module.__dict__)
+    clf = module.Classifier(module.seed_examples())
+
+    def classify(rows: list[dict]):
+        items = [dict(title=r["title"], source=Source(
+            key="input", name=r.get("org") or "", feed_url="https://example.invalid/", org=r.get("org"),
+            kind="company" if r.get("org") else "individual", aws="aws.amazon.com/" in r.get("url", "")))
+            for r in rows]
+        return clf.classify_many(items)
+
+    return classify
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+def scores(y_track, p_track, y_area, p_area, in_scope=None) -> dict:
+    out = {"track_accuracy": round(accuracy_score(y_track, p_track), 4),
+           "area_accuracy": round(accuracy_score(y_area, p_area), 4),
+           "area_macro_f1": round(f1_score(y_area, p_area, average="macro", zero_division=0), 4)}
+    if in_scope is not None:
+        out["in_scope_recall"] = round(sum(in_scope) / len(in_scope), 4)
+    return out
+
+
+def confusion(y, p) -> dict:
+    m = confusion_matrix(y, p, labels=list(TRACKS))
+    return {t: dict(zip(TRACKS, map(int, row))) for t, row in zip(TRACKS, m)}
+
+
+def baselines(train_rows: list[dict], test: list[dict], resolve) -> dict:
+    y_t, y_a = [r["track"] for r in test], [r["area"] for r in test]
+    maj_t = Counter(r["track"] for r in train_rows if r.get("track")).most_common(1)[0][0]
+    maj_a = Counter(r["area"] for r in train_rows if r.get("area")).most_common(1)[0][0]
+    return {
+        "majority": scores(y_t, [maj_t] * len(test), y_a, [maj_a] * len(test), [True] * len(test)),
+        "keyword": scores(y_t, [keyword_track(r) for r in test], y_a, [keyword_area(r["title"]) for r in test],
+                          [keyword_in_scope(r["title"]) for r in test]),
+        "registry": scores(y_t, [registry_track(r, resolve) for r in test], y_a,
+                           [maj_a] * len(test), [True] * len(test)),
     }
-    # track is only informative on the curator's digest (applied_ml is all business): report it apart
-    for name, pt in (("model", p_track), ("keyword", kw_track), ("majority", maj_track)):
-        pairs = [(y, p) for y, p, d in zip(y_track, pt, from_digest) if d]
-        result[name]["digest_track_accuracy"] = round(sum(y == p for y, p in pairs) / len(pairs), 4)
-    negs = [p for t, p in zip(scope_true, scope_pred) if not t]
-    result["out_of_scope_recall"] = round(sum(not p for p in negs) / len(negs), 4)
+
+
+# -- protocols -------------------------------------------------------------------------------------
+
+def protocol_a(data, resolve, variants: dict[str, bool]) -> dict:
+    test = data["curator"]
+    train = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
+    out = {"test_rows": len(test), "train_examples": len(train), "models": {}, "confusion": {}}
+    for name, emb in variants.items():
+        preds = Classifier(train, embeddings=emb).classify_many(items_for(test, resolve))
+        out["models"][name] = _model_scores(test, preds)
+        out["confusion"][name] = confusion([r["track"] for r in test], [c.track for c in preds])
+    prev = previous_model()
+    if prev is not None:
+        preds = prev(test)
+        out["models"]["previous"] = _model_scores(test, preds)
+        out["confusion"]["previous"] = confusion([r["track"] for r in test], [c.track for c in preds])
+    out["baselines"] = baselines(data["applied"], test, resolve)
+    return out
+
+
+def protocol_b(data, resolve, variants: dict[str, bool], folds: int, seed: int = 0) -> dict:
+    cur = data["curator"]
+    rest = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    preds: dict[str, list] = {name: [None] * len(cur) for name in variants}
+    base_preds = {k: {"track": [None] * len(cur), "area": [None] * len(cur), "scope": [None] * len(cur)}
+                  for k in ("majority", "keyword", "registry")}
+    for train_idx, test_idx in skf.split(cur, [r["track"] for r in cur]):
+        train_rows = [cur[i] for i in train_idx]
+        test = [cur[i] for i in test_idx]
+        train = rest + _examples(train_rows, resolve)
+        for name, emb in variants.items():
+            for i, c in zip(test_idx, Classifier(train, embeddings=emb).classify_many(items_for(test, resolve))):
+                preds[name][i] = c
+        maj_t = Counter(r["track"] for r in data["applied"] + train_rows).most_common(1)[0][0]
+        maj_a = Counter(r["area"] for r in data["applied"] + train_rows).most_common(1)[0][0]
+        for i in test_idx:
+            r = cur[i]
+            for k, t, a, s in (("majority", maj_t, maj_a, True),
+                               ("keyword", keyword_track(r), keyword_area(r["title"]), keyword_in_scope(r["title"])),
+                               ("registry", registry_track(r, resolve), maj_a, True)):
+                base_preds[k]["track"][i], base_preds[k]["area"][i], base_preds[k]["scope"][i] = t, a, s
+    y_t, y_a = [r["track"] for r in cur], [r["area"] for r in cur]
+    return {
+        "folds": folds, "test_rows": len(cur),
+        "models": {name: _model_scores(cur, p) for name, p in preds.items()},
+        "confusion": {name: confusion(y_t, [c.track for c in p]) for name, p in preds.items()},
+        "baselines": {k: scores(y_t, v["track"], y_a, v["area"], v["scope"]) for k, v in base_preds.items()},
+    }
+
+
+def _model_scores(rows, preds) -> dict:
+    return scores([r["track"] for r in rows], [c.track for c in preds], [r["area"] for r in rows],
+                  [c.area for c in preds], [c.in_scope for c in preds])
+
+
+def out_of_scope(data, resolve, variants: dict[str, bool]) -> dict:
+    """Real off-topic posts, one blog at a time held out of training; the same blog's other corpus
+    posts (in scope by the same judgement) show what the filter costs."""
+    labelled = data["seed"] + _examples(data["curator"] + data["applied"], resolve)
+    blogs = sorted({r["blog"] for r in data["off_topic"]})
+    result: dict = {"blogs": blogs, "off_topic": len(data["off_topic"]), "models": {}}
+    on_topic = [p for p in data["corpus"] if p["blog"] in blogs and not labelled_data.is_off_topic(p)]
+    result["on_topic_same_blogs"] = len(on_topic)
+    for name, emb in variants.items():
+        left_out = kept = 0
+        for blog in blogs:
+            train = labelled + _examples([r for r in data["off_topic"] if r["blog"] != blog], resolve)
+            clf = Classifier(train, embeddings=emb)
+            neg = [r for r in data["off_topic"] if r["blog"] == blog]
+            pos = [p for p in on_topic if p["blog"] == blog]
+            left_out += sum(not c.in_scope for c in clf.classify_many([dict(title=r["title"]) for r in neg]))
+            kept += sum(c.in_scope for c in clf.classify_many([dict(title=p["title"]) for p in pos]))
+        result["models"][name] = _scope_scores(left_out, len(data["off_topic"]), kept, len(on_topic))
+    prev = previous_model()
+    if prev is not None:
+        neg = prev([dict(title=r["title"], url=r["url"]) for r in data["off_topic"]])
+        pos = prev([dict(title=p["title"], url=p["url"]) for p in on_topic])
+        result["models"]["previous"] = _scope_scores(sum(not c.in_scope for c in neg), len(neg),
+                                                     sum(c.in_scope for c in pos), len(pos))
+    kw_out = sum(not keyword_in_scope(r["title"]) for r in data["off_topic"])
+    kw_kept = sum(keyword_in_scope(p["title"]) for p in on_topic)
+    result["baselines"] = {"majority": _scope_scores(0, len(data["off_topic"]), len(on_topic), len(on_topic)),
+                           "keyword": _scope_scores(kw_out, len(data["off_topic"]), kw_kept, len(on_topic))}
     return result
 
 
-def ranker_learning(seed: int = 0) -> dict:
-    """Does learning from decisions move the ranker toward a person's choices? A simulated curator whose
-    taste differs from the defaults (research over business cases, papers valued) decides on half of
-    the demo posts; the
-    ranker is refit on those decisions and both rankers are scored on the other half: agreement of
-    "score above the median" with the curator's choice."""
-    from blogsift.demo import demo_posts, demo_sources
+def _scope_scores(left_out, n_neg, kept, n_pos) -> dict:
+    out_recall, kept_rate = left_out / n_neg, kept / n_pos
+    return {"out_of_scope_recall": round(out_recall, 4), "on_topic_kept": round(kept_rate, 4),
+            "balanced_accuracy": round((out_recall + kept_rate) / 2, 4)}
+
+
+# -- selection on real pools -----------------------------------------------------------------------
+
+def _pool_date(rec: dict) -> date:
+    """The post's date; a month alone is its 15th; an undated post sits in the middle of the range the
+    listing gives it (``between A and B``); otherwise it counts as the oldest."""
+    d = rec.get("date")
+    if d and re.fullmatch(r"\d{4}-\d{2}-\d{2}", d):
+        return date.fromisoformat(d)
+    if d and re.fullmatch(r"\d{4}-\d{2}", d):
+        return date.fromisoformat(d + "-15")
+    found = re.findall(r"\d{4}-\d{2}-\d{2}", rec.get("date_precision") or "")
+    if len(found) == 2:
+        a, b = (date.fromisoformat(x) for x in found)
+        return date.fromordinal((a.toordinal() + b.toordinal()) // 2)
+    return date.min
+
+
+def _auc(scores: list[float], picks: list[bool]) -> float:
+    pos = [s for s, p in zip(scores, picks) if p]
+    neg = [s for s, p in zip(scores, picks) if not p]
+    pairs = [(1.0 if a > b else 0.5 if a == b else 0.0) for a in pos for b in neg]
+    return sum(pairs) / len(pairs)
+
+
+def _recall_at(scores: list[float], picks: list[bool], k: int) -> float:
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])[:k]
+    return sum(picks[i] for i in order) / max(1, sum(picks))
+
+
+def pool_selection(path: Path, clf: Classifier, resolve) -> dict:
     from blogsift.enrich import enrich
-    from blogsift.models import Post
-    from blogsift.rank import Ranker, signals
+    from blogsift.rank import Ranker
 
-    sources = {s.key: s for s in demo_sources("http://demo")}
-    clf = Classifier.default()
-    rows = []
-    for d in demo_posts():
-        links = [u for u in (d.facts.get("code"), d.facts.get("model"), d.facts.get("paper")) if u]
-        post = Post(url=d.path, title=d.title, source_key=d.source, text=d.text, lang=d.lang, links=links)
-        c = clf.classify(d.title, d.text, source=sources[d.source])
-        e = enrich(post)
-        wants = d.in_scope and (d.track == "research" or bool(e.paper_links))
-        rows.append((post, c, e, sources[d.source], wants))
-    order = np.random.default_rng(seed).permutation(len(rows))
-    train, test = [rows[i] for i in order[: len(rows) // 2]], [rows[i] for i in order[len(rows) // 2:]]
-    learned = Ranker.fit([(signals(p, c, e, s), w) for p, c, e, s, w in train], min_each=3)
+    recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    picks = [bool(r.get("curator_pick")) for r in recs]
+    sources = [resolve(r["url"]) for r in recs]
+    classes = clf.classify_many([dict(title=r["title"], text=r.get("text") or "", source=s)
+                                 for r, s in zip(recs, sources)])
+    ranker = Ranker()
+    ours = []
+    for r, s, c in zip(recs, sources, classes):
+        post = Post(url=r["url"], title=r["title"], source_key=s.key if s else "pool", text=r.get("text") or "")
+        ours.append(ranker.rank(post, c, enrich(post), s).total)
+    recency = [float(_pool_date(r).toordinal()) for r in recs]
+    n, m = len(recs), sum(picks)
+    ks = sorted({m, 5})
+    months = sorted({_pool_date(r).strftime("%Y-%m") for r, p in zip(recs, picks) if p})
+    return {
+        "pool": str(path.relative_to(labelled_data.SHARED)) if path.is_relative_to(labelled_data.SHARED) else str(path),
+        "posts": n, "picks": m, "picks_in_scope": sum(c.in_scope for c, p in zip(classes, picks) if p),
+        "blogsift": {"auc": round(_auc(ours, picks), 4), **{f"recall@{k}": round(_recall_at(ours, picks, k), 4) for k in ks}},
+        "recency": {"auc": round(_auc(recency, picks), 4),
+                    **{f"recall@{k}": round(_recall_at(recency, picks, k), 4) for k in ks}},
+        "random": {"auc": 0.5, **{f"recall@{k}": round(min(k, n) / n, 4) for k in ks}},
+        "learning_from_decisions": ("measurable: picks in " + ", ".join(months)) if len(months) > 1 else
+        f"not measurable on this pool: every pick is in {months[0] if months else 'no month'}, so no month's "
+        "decisions can be learnt and another month's ranked",
+    }
 
-    def agreement(ranker: Ranker) -> float:
-        scores = [ranker.rank(p, c, e, s).total for p, c, e, s, _ in test]
-        cut = float(np.median(scores))
-        return sum((sc > cut) == w for sc, (*_, w) in zip(scores, test)) / len(test)
 
-    return {"decisions": len(train), "held_out": len(test), "agreement_before": round(agreement(Ranker()), 4),
-            "agreement_after": round(agreement(learned), 4), "learned_model": learned.model}
+# -- gates -----------------------------------------------------------------------------------------
+
+def _get(result: dict, dotted: str):
+    value = result
+    for part in dotted.split("."):
+        value = value[part]
+    return value
 
 
-def check_floors(result: dict, floors: dict) -> list[str]:
+def check_floors(result: dict, gates: dict) -> list[str]:
+    """Each gate: a metric of the model, its floor, and the baselines of this run it must beat. A floor
+    at or below the best baseline is itself a failure: it would not catch anything."""
     failures = []
-    for key, floor in floors.items():
-        section, _, metric = key.partition(".")
-        value = result[section][metric] if metric else result[section]
-        if value < floor:
-            failures.append(f"{key} = {value:.4f} < floor {floor:.4f}")
+    for metric, gate in gates.items():
+        value = _get(result, metric)
+        best_name, best = max(((b, _get(result, b)) for b in gate["above"]), key=lambda x: x[1])
+        if gate["floor"] <= best:
+            failures.append(f"floor {metric} ≥ {gate['floor']:.3f} is not above the best baseline "
+                            f"({best_name} = {best:.3f})")
+        if value < gate["floor"]:
+            failures.append(f"{metric} = {value:.4f} < floor {gate['floor']:.4f}")
     return failures
+
+
+def evaluate(folds: int = 5, pools: list[Path] | None = None, embeddings: bool = True) -> dict:
+    resolve = registry_resolver().resolve
+    data = load(resolve)
+    variants = {"tfidf": False, "tfidf+use": True} if embeddings else {"tfidf": False}
+    resolved = sum(resolve(r["url"]) is not None for r in data["curator"])
+    result = {
+        "resolved": {"curator_rows": len(data["curator"]), "resolved": resolved,
+                     "rate": round(resolved / len(data["curator"]), 4)},
+        "protocol_a": protocol_a(data, resolve, variants),
+        "protocol_b": protocol_b(data, resolve, variants, folds),
+        "out_of_scope": out_of_scope(data, resolve, variants),
+    }
+    train_a = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
+    clf_a = Classifier(train_a, embeddings=False)
+    result["pools"] = [pool_selection(p, clf_a, resolve) for p in (pools or DEFAULT_POOLS) if p.exists()]
+    return result
+
+
+def _print(result: dict, failures: list[str]) -> None:
+    r = result["resolved"]
+    print(f"curator-labelled posts resolved to a registry source: {r['resolved']}/{r['curator_rows']} ({r['rate']:.0%})")
+    for key, title in (("protocol_a", "protocol (a): trained without the curator's set, tested on it"),
+                       ("protocol_b", f"protocol (b): {result['protocol_b']['folds']}-fold within the curator's "
+                                      "set, the rest always in training")):
+        p = result[key]
+        print(f"\n{title} ({p['test_rows']} posts)")
+        print(f"  {'':12}{'track acc':>10}{'area acc':>10}{'area F1':>10}{'in scope':>10}")
+        for name, s in list(p["models"].items()) + list(p["baselines"].items()):
+            print(f"  {name:12}{s['track_accuracy']:>10.3f}{s['area_accuracy']:>10.3f}{s['area_macro_f1']:>10.3f}"
+                  f"{s['in_scope_recall']:>10.3f}")
+        for name in ("tfidf", "previous"):
+            if name in p["confusion"]:
+                rows = "; ".join(f"{t}→" + ",".join(f"{k[:3]}:{v}" for k, v in row.items() if v)
+                                 for t, row in p["confusion"][name].items())
+                print(f"  track confusion ({name}, true→predicted): {rows}")
+    o = result["out_of_scope"]
+    print(f"\nout of scope: {o['off_topic']} real off-topic posts of {', '.join(o['blogs'])} (leave-one-blog-out); "
+          f"{o['on_topic_same_blogs']} on-topic posts of the same blogs")
+    print(f"  {'':12}{'left out':>10}{'on-topic kept':>15}{'balanced':>10}")
+    for name, s in list(o["models"].items()) + list(o["baselines"].items()):
+        print(f"  {name:12}{s['out_of_scope_recall']:>10.3f}{s['on_topic_kept']:>15.3f}{s['balanced_accuracy']:>10.3f}")
+    for pool in result["pools"]:
+        print(f"\nselection on a real pool: {pool['pool']}: {pool['picks']} curator picks among {pool['posts']} posts "
+              f"({pool['picks_in_scope']} of the picks in scope)")
+        for name in ("blogsift", "recency", "random"):
+            print(f"  {name:10}" + "  ".join(f"{k} {v:.3f}" for k, v in pool[name].items()))
+        print(f"  learning from decisions: {pool['learning_from_decisions']}")
+    for f in failures:
+        print("GATE FAILED:", f)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--pool", type=Path, action="append", help="a pool in the pytorch-window-listing format")
+    ap.add_argument("--no-embeddings", action="store_true", help="skip the sentence-encoder variant")
+    ap.add_argument("--no-gate", action="store_true", help="print the figures, do not enforce the floors")
     args = ap.parse_args()
-    result = evaluate(args.folds)
-    result["ranker_learning"] = ranker_learning()
-    floors = json.loads(BASELINE.read_text())["floors"] if BASELINE.exists() else {}
-    failures = check_floors(result, floors)
+    if not labelled_data.DATA.exists():
+        print(f"curation benchmark: needs the shared labelled data at {labelled_data.DATA}", file=sys.stderr)
+        return 2
+    result = evaluate(args.folds, args.pool, embeddings=not args.no_embeddings)
+    pinned = json.loads(BASELINE.read_text()) if BASELINE.exists() and not args.no_gate else {}
+    failures = check_floors(result, pinned.get("gates", {}))
+    failures += [f"{metric} = {_get(result, metric):.4f} < required {need:.4f}"
+                 for metric, need in pinned.get("requirements", {}).items() if _get(result, metric) < need]
     if args.json:
-        print(json.dumps({**result, "floor_failures": failures}, ensure_ascii=False))
+        print(json.dumps({**result, "gate_failures": failures}, ensure_ascii=False))
     else:
-        print(f"curation: {result['rows']} labelled rows, {args.folds}-fold CV, {result['negatives']} held-out negatives")
-        print(f"{'':12}{'track acc':>10}{'(digest)':>10}{'area acc':>10}{'area F1':>10}")
-        for name in ("model", "keyword", "majority"):
-            b = result[name]
-            print(f"{name:12}{b['track_accuracy']:>10.3f}{b['digest_track_accuracy']:>10.3f}"
-                  f"{b['area_accuracy']:>10.3f}{b['area_macro_f1']:>10.3f}")
-        print(f"in scope: precision {result['in_scope_precision']:.3f}, recall {result['in_scope_recall']:.3f}; "
-              f"out of scope left out: {result['out_of_scope_recall']:.3f}")
-        rl = result["ranker_learning"]
-        print(f"ranker learning: agreement with a simulated curator on {rl['held_out']} held-out posts "
-              f"{rl['agreement_before']:.3f} → {rl['agreement_after']:.3f} after {rl['decisions']} decisions")
-        for f in failures:
-            print("BELOW FLOOR:", f)
+        _print(result, failures)
     return 1 if failures else 0
 
 

@@ -26,6 +26,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="set BLOGSIFT_TEST_PG_URL to run PostgreSQL tests"))
         if "browser" in item.keywords and not have_browser and not need_browser:
             item.add_marker(pytest.mark.skip(reason="needs /usr/bin/chromium"))
+        if "shared" in item.keywords and not SHARED_DATA.exists():
+            item.add_marker(pytest.mark.skip(reason=f"needs the shared labelled data at {SHARED_DATA}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """Fitted classifiers go to a directory of this test session, not the user's cache."""
+    path = tmp_path_factory.mktemp("models")
+    old = os.environ.get("BLOGSIFT_MODEL_CACHE")
+    os.environ["BLOGSIFT_MODEL_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("BLOGSIFT_MODEL_CACHE", None)
+    else:
+        os.environ["BLOGSIFT_MODEL_CACHE"] = old
 
 
 @pytest.fixture
@@ -66,10 +81,3 @@ def pg_url() -> str:
         pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
     reset_postgres(url)
     return url
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    if not SHARED_DATA.exists():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA

@@ -21,6 +21,7 @@ AREA_NAMES = {"cv": "CV", "nlp": "NLP", "recsys_etc": "RecSys, etc.", "training_
 
 
 def seed_rows() -> list[dict]:
+    # the curator's digest lives in ../shared: tests that use it are marked `shared` and run in `make eval`
     with open(SHARED_DATA / "seed_dev.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -122,6 +123,7 @@ def test_random_digests_render_back_identically(case):
 
 # -- the seed digest ---------------------------------------------------------------------------------
 
+@pytest.mark.shared
 def test_seed_digest_round_trips_with_every_field():
     rows = {r["url"]: r for r in seed_rows()}
     text = seed_digest_text()
@@ -140,6 +142,7 @@ def test_seed_digest_round_trips_with_every_field():
     assert digest.note and len(digest.criteria) >= 5
 
 
+@pytest.mark.shared
 def test_seed_digest_follows_the_house_layout():
     text = seed_digest_text()
     assert "## 3. AWS ML Only\n### 3.3. RecSys, etc.\n" in text
@@ -200,6 +203,7 @@ def test_import_gives_an_existing_post_the_persons_summary(store, tmp_path):
     assert summary.bullets == ["사람이 쓴 요약"] and summary.by_person
 
 
+@pytest.mark.shared
 def test_store_render_after_edits_keeps_the_rest_byte_for_byte(store, tmp_path):
     path = tmp_path / "seed.md"
     text = seed_digest_text()
@@ -226,6 +230,7 @@ def test_store_render_after_edits_keeps_the_rest_byte_for_byte(store, tmp_path):
     assert by_url["https://pytorch.org/blog/trace-analysis-for-masses/"].fmt is not None   # as written
 
 
+@pytest.mark.shared
 def test_month_render_uses_house_rules_only(store, tmp_path):
     path = tmp_path / "seed.md"
     path.write_text(seed_digest_text(), encoding="utf-8")
@@ -276,6 +281,7 @@ def test_cli_import_reports_bad_lines_and_stores_nothing(cli, tmp_path):
     assert json.loads(res.stdout)["entries"] == []
 
 
+@pytest.mark.shared
 def test_cli_publish_merges_and_keeps_a_backup(cli, tmp_path):
     from blogsift.store import Store
     src = tmp_path / "digest.md"

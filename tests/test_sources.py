@@ -74,7 +74,8 @@ def test_sources_cli_add_list_remove_export_import(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "example-lab" in text and "eugeneyan" not in text  # a removed source never comes back
     db2 = str(tmp_path / "s2.db")
-    runner.invoke(app, ["--db", db2, "sources", "remove", "aws-ml"])
+    for key in ("aws-ml", "lilianweng", "toss"):  # the last two are in the built-in registry too
+        runner.invoke(app, ["--db", db2, "sources", "remove", key])
     opml = tmp_path / "in.opml"
     opml.write_text(FEEDLY_EXPORT, encoding="utf-8")
     r = runner.invoke(app, ["--db", db2, "sources", "import-opml", str(opml)])

@@ -60,12 +60,15 @@ def _enrich(store, posts: list[Post]) -> dict[int, Enrichment]:
 
 def _classify(store, settings, posts: list[Post], sources: dict[str, Source]) -> dict[int, Classification]:
     from .classify import Classifier, examples_from_store
+    from .sources import registry_resolver
 
-    clf = Classifier.default(settings, extra_examples=examples_from_store(store))
+    # the blog behind each post by its URL (a feed may carry another blog's posts), else the feed's
+    resolve = registry_resolver(list(sources.values()), settings.registry or None).resolve
+    clf = Classifier.default(settings, extra_examples=examples_from_store(store, resolve))
     out: dict[int, Classification] = {}
     results = clf.classify_many([
-        dict(title=p.title, text=p.text, org=(sources.get(p.source_key).org if sources.get(p.source_key) else None),
-             source=sources.get(p.source_key), lang=p.lang) for p in posts])
+        dict(title=p.title, text=p.text, source=resolve(p.url) or sources.get(p.source_key), lang=p.lang)
+        for p in posts])
     for p, c in zip(posts, results):
         store.put_classification(p.id, c)
         out[p.id] = c

@@ -41,6 +41,7 @@ __all__ = [
     "DigestFormatError",
     "SummarizerError",
     "BudgetExhausted",
+    "InputError",
 ]
 
 
@@ -146,3 +147,11 @@ class SummarizerError(BlogsiftError):
 
 class BudgetExhausted(SummarizerError):
     pass
+
+
+class InputError(BlogsiftError):
+    """A record of an input file the user gave that cannot be used (the rest of the file still is)."""
+
+    def __init__(self, message: str, *, line: int | None = None):
+        super().__init__(message)
+        self.line = line
