@@ -26,13 +26,15 @@ from ..models import Enrichment, Post, Summary
 from .extractive import ExtractiveSummarizer
 from .validate import check_bullets
 
-__all__ = ["LLMSummarizer", "Usage", "PROMPT_VERSION"]
+__all__ = ["LLMSummarizer", "Usage", "PROMPT_VERSION", "escape_delimiters"]
 
 PROMPT_VERSION = "house-v1"
 #: characters of post text sent; a long post is cut here (about 3k tokens), the key content is early
 MAX_POST_CHARS = 12_000
 #: few-shot examples taken from the person's own digest
 FEW_SHOT = 3
+#: the start of a tag that would open or close the post's delimiters (``</post>``, ``< /POST >``)
+_DELIMITER = re.compile(r"<(?=\s*/?\s*post\b)", re.IGNORECASE)
 #: longest wait honoured from Retry-After, in seconds
 MAX_RETRY_AFTER = 30.0
 
@@ -119,10 +121,10 @@ class LLMSummarizer:
         links = []
         if enrichment:
             links = enrichment.code_links + enrichment.model_links + enrichment.paper_links
-        text = (post.text or "")[:MAX_POST_CHARS].replace("</post>", "</ post>")
-        body = f"<post>\n# {post.title}\n\n{text}\n</post>"
+        text = escape_delimiters((post.text or "")[:MAX_POST_CHARS])
+        body = f"<post>\n# {escape_delimiters(post.title)}\n\n{text}\n</post>"
         if links:
-            body += "\nLinks of the post (you may cite them as [name](url)): " + " ".join(links)
+            body += "\nLinks of the post (you may cite them as [name](url)): " + escape_delimiters(" ".join(links))
         msgs.append({"role": "user", "content": body})
         return msgs
 
@@ -215,6 +217,12 @@ class LLMSummarizer:
 
     def summarize(self, post: Post, enrichment: Enrichment | None = None, lang: str = "ko") -> Summary:
         return asyncio.run(self.summarize_many([(post, enrichment)], lang))[0]
+
+
+def escape_delimiters(text: str) -> str:
+    """The post's own ``<post>`` / ``</POST >`` tags, in any case or spacing, made harmless: the data
+    cannot close its delimiters early and speak as the prompt."""
+    return _DELIMITER.sub("&lt;", text)
 
 
 def _strip_fence(content: str) -> str:
