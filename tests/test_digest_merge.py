@@ -8,6 +8,7 @@ import pytest
 
 from blogsift.digest import DigestEntry, entries_from_store, merge_into, parse_digest, publish_into, render_markdown
 from blogsift.digest.merge import PUBLISHED_DOC, atomic_write
+from blogsift.digest.model import base_id_of
 
 from test_digest_roundtrip import seed_entries
 
@@ -57,7 +58,9 @@ def test_hand_edits_survive_a_second_publish(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries())
     first = publish_into(path, entries_from_store(store), store)
-    assert first.added and path.read_text(encoding="utf-8") == render_markdown(entries_from_store(store))
+    first_line, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    assert first.added and rest == render_markdown(entries_from_store(store))
+    assert parse_digest(first_line + "\n").base_id is not None     # the base id, on the first line
     assert not (tmp_path / "digest.md.bak").exists()
 
     edited = _hand_edit(path.read_text(encoding="utf-8"))
@@ -69,6 +72,7 @@ def test_hand_edits_survive_a_second_publish(store, tmp_path):
     assert (tmp_path / "digest.md.bak").read_text(encoding="utf-8") == edited
     assert sorted(second.added) == sorted(e.url for e in NEW)
     assert second.conflicts == [] and second.updated == []
+    assert len(second.kept) == 3 and second.written     # the three edited entries, kept as they are
     assert second.kept_deleted == ["https://www.deepmind.com/blog/mastering-stratego-the-classic-game-of-imperfect-information"]
     # every hand edit is intact
     assert "→ 반복 (사람이 고침)\n" in out and "   * 추가한 불릿 \n" in out
@@ -77,7 +81,8 @@ def test_hand_edits_survive_a_second_publish(store, tmp_path):
     assert "> 메모: 팀 스터디에서 같이 읽기\n" in out
     # every line of the edited file is still there, in the same order
     out_lines = out.split("\n")
-    positions = [out_lines.index(ln) for ln in edited.split("\n") if ln]
+    positions = [out_lines.index(ln) for ln in edited.split("\n") if ln and not base_id_of(ln)]
+    assert base_id_of(out_lines[0]) != base_id_of(edited.split("\n")[0])   # a new base, a new id
     assert positions == sorted(positions)
     # new entries where the ordering rules put them
     nlp = out.split("### 2.2. NLP\n")[1].split("\n\n")[0]
@@ -171,11 +176,11 @@ def test_atomic_write_leaves_the_old_file_when_the_write_fails(tmp_path, monkeyp
     assert path.read_text(encoding="utf-8") == "new\n" and (tmp_path / "d.md.bak").read_text() == "old\n"
 
 
-def test_the_published_base_is_stored_per_file(store, tmp_path):
+def test_the_published_base_is_stored_under_the_id_written_into_the_file(store, tmp_path):
     publish_into(tmp_path / "a.md", [NEW[0]], store)
-    base = store.get_document(PUBLISHED_DOC.format(path=str((tmp_path / "a.md").resolve())))
-    assert NEW[0].url in base
-    assert store.get_document(PUBLISHED_DOC.format(path=str((tmp_path / "b.md").resolve()))) is None
+    base_id = parse_digest((tmp_path / "a.md").read_text(encoding="utf-8")).base_id
+    assert NEW[0].url in store.get_document(PUBLISHED_DOC.format(key=base_id))
+    assert store.get_document(PUBLISHED_DOC.format(key=str((tmp_path / "a.md").resolve()))) is None
 
 
 def test_force_replaces_the_file_and_keeps_a_backup(tmp_path):

@@ -53,7 +53,7 @@ def test_hostile_web_never_reaches_the_digest(store, settings, tmp_path):
     notes = " ".join(report.posts_fallback.values())
     assert "private" in notes and ("cap" in notes or "large" in notes)    # refused redirect, stopped bomb
     out = tmp_path / "digest.md"
-    md = write_digest(store, settings, out)
+    md = write_digest(store, settings, out).text
     entries = entries_from_store(store)
     outputs = {"md": md, "html": render_html(entries), "atom": render_atom(entries), "json": render_json(entries)}
     for name, text in outputs.items():

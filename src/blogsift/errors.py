@@ -5,6 +5,7 @@ Every error carries the context a person needs to act on it::
     BlogsiftError
     ├── ConfigError              bad settings file or value            (path, key)
     ├── StoreError               database cannot be opened / migrated  (url)
+    │   └── RunLocked            another run holds the store's run lock (holder, since)
     ├── SourceError              unknown source, bad OPML               (source)
     ├── FetchError               anything that stops one URL            (url, source)
     │   ├── AddressRefused       private / loopback / link-local target not allowed
@@ -17,6 +18,7 @@ Every error carries the context a person needs to act on it::
     ├── FeedError                feed cannot be parsed at all            (url, source)
     ├── ExtractError             page is not an article                  (url)
     ├── DigestFormatError        digest cannot be parsed / reproduced    (path, line)
+    ├── DigestChanged            the digest file kept changing while being published (path)
     └── SummarizerError          LLM endpoint failed / budget exhausted  (url)
         └── BudgetExhausted
 """
@@ -27,6 +29,7 @@ __all__ = [
     "BlogsiftError",
     "ConfigError",
     "StoreError",
+    "RunLocked",
     "SourceError",
     "FetchError",
     "AddressRefused",
@@ -39,6 +42,7 @@ __all__ = [
     "FeedError",
     "ExtractError",
     "DigestFormatError",
+    "DigestChanged",
     "SummarizerError",
     "BudgetExhausted",
     "InputError",
@@ -60,6 +64,15 @@ class StoreError(BlogsiftError):
     def __init__(self, message: str, *, url: str | None = None):
         super().__init__(message)
         self.url = url
+
+
+class RunLocked(StoreError):
+    """Another run holds the store: who (``holder``) and since when (``since``)."""
+
+    def __init__(self, message: str, *, url: str | None = None, holder: str = "", since=None):
+        super().__init__(message, url=url)
+        self.holder = holder
+        self.since = since
 
 
 class SourceError(BlogsiftError):
@@ -137,6 +150,14 @@ class DigestFormatError(BlogsiftError):
             lines = "\n".join(f"  {where}:{n}: {msg}" for n, msg in self.problems)
             return f"{super().__str__()}\n{lines}"
         return super().__str__()
+
+
+class DigestChanged(BlogsiftError):
+    """The digest file is not the one that was read: it was saved meanwhile."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
 
 
 class SummarizerError(BlogsiftError):

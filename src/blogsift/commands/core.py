@@ -72,6 +72,15 @@ def print_report(report, output: Optional[Path]) -> None:
         console.print(f"digest written to [bold]{output}[/bold]")
 
 
+def print_merge(result, path: Path) -> None:
+    """What a merge into a digest file did: merged, kept of the person's, each conflict."""
+    for line in result.report_lines(path):
+        style = "yellow" if line.startswith(("conflict", "kept", "the file changed")) else \
+            "red" if line.startswith("refused") else None
+        console.print(f"[{style}]{line}[/{style}]" if style else line, highlight=False, markup=bool(style),
+                      soft_wrap=True)
+
+
 def run(
     since: Optional[str] = typer.Option(None, "--since", help="first day of the period (YYYY-MM-DD)"),
     until: Optional[str] = typer.Option(None, "--until", help="day after the period (YYYY-MM-DD)"),
@@ -90,12 +99,13 @@ def run(
     try:
         store = ctx.store()
         report = Pipeline(store, ctx.settings, console=console).run(since=start, until=end, fetch=not no_fetch)
-        write_digest(store, ctx.settings, out)
+        merged = write_digest(store, ctx.settings, out)
     except BlogsiftError as exc:
         raise fail(exc)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
     print_report(report, out)
+    print_merge(merged, out)
 
 
 def demo(

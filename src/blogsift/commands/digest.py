@@ -122,11 +122,5 @@ def publish_cmd(
         raise _fail(exc)
     except OSError as exc:
         raise _fail(DigestFormatError(f"cannot write {into}: {exc.strerror}", path=str(into)))
-    console.print(f"published into [bold]{into}[/bold]: {len(result.added)} added, {len(result.updated)} updated, "
-                  f"{len(result.conflicts)} conflicts")
-    for c in result.conflicts:
-        console.print(f"[yellow]conflict[/yellow] {into}:{c.line or '?'}: {c.url}: {c.message}")
-    for url in result.kept_deleted:
-        console.print(f"[dim]left out (deleted in the file): {url}[/dim]")
-    for url, reason in result.refused:
-        console.print(f"[red]refused[/red] {url}: {reason}")
+    from .core import print_merge
+    print_merge(result, into)

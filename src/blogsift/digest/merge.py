@@ -7,28 +7,37 @@ the person still wins and the conflict is reported. An entry the person deleted 
 back. New entries go where the ordering rules put them, with their track and area headings
 created in the right place when missing. ``publish_into`` writes the result atomically and keeps
 the previous file as ``PATH.bak``.
+
+The file is replaced only if it is still the file that was read: its content hash is checked right
+before the atomic rename, and when a person saved it in the meantime the merge is redone on what
+they saved. The base is found by the id written into the file (``BASE_ID_LINE``, an HTML comment
+in the header: the hash of the machine's version), so a copied or renamed digest merges against the
+version it was published from; a file without one falls back to the base kept for its path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DigestFormatError
+from ..errors import DigestChanged, DigestFormatError
 from ..models import AREAS, TRACKS
-from .model import Digest, DigestEntry, Heading, RawLine
+from .model import BASE_ID_LINE, Digest, DigestEntry, Heading, RawLine, base_id_of
 from .parse import parse_digest, render_digest
 from .render import house_order, machine_entry, render_markdown
 from .safety import UnsafeText
 
 __all__ = ["MergeResult", "Conflict", "merge_into", "publish_into", "atomic_write", "place_entry",
-           "drop_entry", "PUBLISHED_DOC"]
+           "drop_entry", "PUBLISHED_DOC", "with_base_id", "file_hash"]
 
-#: store document holding the machine's version of every entry it published to a file: the base
-#: of the next merge into that file
-PUBLISHED_DOC = "published:{path}"
+#: store document holding the machine's version of every entry it published: the base of the next
+#: merge. Keyed by the base id written into the file (older files without one: by their path).
+PUBLISHED_DOC = "published:{key}"
+#: how many times a publish redoes its merge when the file keeps changing under it before giving up
+REMERGE_ATTEMPTS = 5
 
 
 @dataclass
@@ -51,7 +60,27 @@ class MergeResult:
     kept_deleted: list[str] = field(default_factory=list)  # deleted by the person: not brought back
     refused: list[tuple[str, str]] = field(default_factory=list)  # (url, reason) not written at all
     warnings: list[tuple[int, str]] = field(default_factory=list)  # lines of the file kept as they are
+    kept: list[str] = field(default_factory=list)         # the person's version kept (no machine change)
     base_text: str = ""                                   # the machine's version: the next merge's base
+    remerged: int = 0                                     # merges redone: the file changed while merging
+    written: bool = False                                 # the file was replaced
+
+    def report_lines(self, path: str | Path) -> list[str]:
+        """What the merge did, for a person: merged, kept of theirs, each conflict (plain text)."""
+        lines = [f"merged into {path}: {len(self.added)} added, {len(self.updated)} updated, "
+                 f"{len(self.kept) + len(self.conflicts)} kept as the person left them, "
+                 f"{len(self.kept_deleted)} left out (deleted in the file), {len(self.conflicts)} conflicts"
+                 + ("" if self.written else " (file unchanged)")]
+        if self.remerged:
+            lines.append(f"the file changed while it was being merged: merged again on the new file "
+                         f"({self.remerged}x)")
+        lines += [f"added: {url}" for url in self.added]
+        lines += [f"updated: {url}" for url in self.updated]
+        lines += [f"kept the person's edit of {url}" for url in self.kept]
+        lines += [f"left out (deleted in the file): {url}" for url in self.kept_deleted]
+        lines += [f"conflict {path}:{c.line or '?'}: {c.url}: {c.message}" for c in self.conflicts]
+        lines += [f"refused {url}: {reason}" for url, reason in self.refused]
+        return lines
 
 
 def _is_track_boundary(node) -> bool:
@@ -189,6 +218,8 @@ def merge_into(existing_text: str, new_entries: list[DigestEntry], base_text: st
             if machine_changed:
                 result.conflicts.append(Conflict(new.url, current.lineno,
                                                  "changed in the file and by blogsift: the file's version is kept"))
+            else:
+                result.kept.append(new.url)
             continue
         # only the machine changed it since it was published: bring the file up to date
         if (current.track, current.area) == (new.track, new.area):
@@ -201,10 +232,22 @@ def merge_into(existing_text: str, new_entries: list[DigestEntry], base_text: st
     return result
 
 
-def atomic_write(path: Path, text: str, *, backup: bool = True) -> Path | None:
+def file_hash(path: Path) -> str:
+    """The SHA-256 of the file's bytes; ``""`` when there is no file."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def atomic_write(path: Path, text: str, *, backup: bool = True, expect_hash: str | None = None) -> Path | None:
     """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half of
     one (temp file in the same directory, fsync, ``os.replace``); the previous version is kept as
-    ``PATH.bak``. Returns the backup path, if one was made."""
+    ``PATH.bak``. Returns the backup path, if one was made.
+
+    ``expect_hash`` (``file_hash`` of the file as it was read; ``""``: there was none): the file is
+    replaced only if it still has that content, checked right before the rename; otherwise
+    ``DigestChanged`` is raised and nothing is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     bak = None
@@ -219,12 +262,19 @@ def atomic_write(path: Path, text: str, *, backup: bool = True) -> Path | None:
             if backup:
                 bak = path.with_name(path.name + ".bak")
                 _copy_durably(path, bak)
-        os.replace(tmp, path)
+        if expect_hash is not None and file_hash(path) != expect_hash:
+            raise DigestChanged("the file changed since it was read", path=str(path))
+        _replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return bak
+
+
+def _replace(tmp: str | Path, path: Path) -> None:
+    """The atomic step of a write: the new file takes the old one's name."""
+    os.replace(tmp, path)
 
 
 def _copy_durably(src: Path, dst: Path) -> None:
@@ -261,26 +311,70 @@ def read_digest_text(path: Path) -> str:
         raise DigestFormatError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from exc
 
 
+def with_base_id(text: str, base_id: str) -> str:
+    """``text`` with its base id line set to ``base_id`` (replaced where it is, else the first line)."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    lines = text[len(bom):].split(newline)
+    line = BASE_ID_LINE.format(id=base_id)
+    at = next((i for i, ln in enumerate(lines) if ln.startswith("## ")), len(lines))
+    found = next((i for i in range(at) if base_id_of(lines[i])), None)
+    if found is None:
+        lines.insert(0, line)
+    else:
+        lines[found] = line
+    return bom + newline.join(lines)
+
+
+def _base_of(store, existing_text: str, path: Path) -> str | None:
+    if store is None:
+        return None
+    base_id = parse_digest(existing_text, strict=False).base_id if existing_text else None
+    if base_id is not None:
+        base = store.get_document(PUBLISHED_DOC.format(key=base_id))
+        if base is not None:
+            return base
+    return store.get_document(PUBLISHED_DOC.format(key=str(path.resolve())))
+
+
 def publish_into(path: Path, entries: list[DigestEntry], store=None, *, settings=None,
                  header: list[str] | None = None, force: bool = False) -> MergeResult:
     """Merge ``entries`` into the digest at ``path`` (created when missing) and write it atomically.
 
-    With a ``store``, the machine's version of what was published is kept as a document, the base
-    of the next publish into the same file; without one, every difference in the file counts as
-    a person's edit. ``force`` replaces the file with a fresh render instead of merging (for an
-    output blogsift owns, such as the demo's); the previous file is still kept as ``PATH.bak``.
+    With a ``store``, the machine's version of what was published is kept as a document under its
+    hash, written into the file as the base id: the base of the next publish into that file; without
+    one, every difference in the file counts as a person's edit. The file is replaced only if it is
+    unchanged since it was read; otherwise the merge is redone on the new file (``remerged``).
+    ``force`` replaces the file with a fresh render instead of merging (for an output blogsift owns,
+    such as the demo's); the previous file is still kept as ``PATH.bak``.
     """
     from . import header_from_settings  # late: the package imports this module
 
     path = Path(path)
-    existing = read_digest_text(path) if path.exists() and not force else ""
-    key = PUBLISHED_DOC.format(path=str(path.resolve()))
-    base = store.get_document(key) if store is not None else None
     if header is None:
         header = header_from_settings(settings)
-    result = merge_into(existing, entries, base, header=header)
-    if force or result.text != existing or not path.exists():
-        atomic_write(path, result.text)
-    if store is not None:
-        store.put_document(key, result.base_text)
-    return result
+    remerged = 0
+    for _attempt in range(REMERGE_ATTEMPTS):
+        seen = file_hash(path)
+        existing = read_digest_text(path) if seen and not force else ""
+        result = merge_into(existing, entries, _base_of(store, existing, path), header=header)
+        result.remerged = remerged
+        if store is not None and force:
+            # blogsift's own output, replaced whole: no id in it, the base kept by its path
+            store.put_document(PUBLISHED_DOC.format(key=str(path.resolve())), result.base_text)
+        elif store is not None:
+            base_id = hashlib.sha256(result.base_text.encode("utf-8")).hexdigest()[:32]
+            # the base first: a file naming a base the store does not have would merge blind
+            store.put_document(PUBLISHED_DOC.format(key=base_id), result.base_text)
+            result.text = with_base_id(result.text, base_id)
+        if not (force or result.text != existing or not seen):
+            return result
+        try:
+            atomic_write(path, result.text, expect_hash=None if force else seen)
+        except DigestChanged:
+            remerged += 1   # a person saved the file meanwhile: merge into what they saved
+            continue
+        result.written = True
+        return result
+    raise DigestChanged(f"the file changed {REMERGE_ATTEMPTS} times while it was being merged; "
+                        "nothing was written: try again when it is not being edited", path=str(path))

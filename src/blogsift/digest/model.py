@@ -18,6 +18,7 @@ __all__ = [
     "TRACK_TITLES", "AREA_TITLES", "MONTHS", "DigestEntry", "EntryFormat", "LineFormat", "Link",
     "Header", "Heading", "RawLine", "Digest", "month_label", "entry_suffix", "track_heading",
     "area_heading", "links_in", "DEFAULT_NOTE", "DEFAULT_CRITERIA", "DEFAULT_TITLE", "default_header",
+    "BASE_ID_LINE", "base_id_of",
 ]
 
 TRACK_TITLES = {"research": "Research", "business": "Business Cases and Implementations", "aws": "AWS ML Only"}
@@ -193,11 +194,27 @@ class DigestEntry:
         return "\n".join(self.lines())
 
 
+#: the line that names the machine's version a file was last published from (the base of the next
+#: merge into it): an HTML comment, invisible where the Markdown is shown, kept like any header line
+BASE_ID_LINE = "<!-- blogsift:base {id} -->"
+_BASE_ID = re.compile(r"^<!-- blogsift:base ([0-9a-f]{16,64}) -->\s*$")
+
+
+def base_id_of(line: str) -> str | None:
+    m = _BASE_ID.match(line)
+    return m.group(1) if m else None
+
+
 @dataclass
 class Header:
     """The digest's header: the level-1 title, the NOTE line and the criteria, kept as raw lines."""
 
     lines: list[str] = field(default_factory=list)
+
+    @property
+    def base_id(self) -> str | None:
+        """The id of the machine's version this file was published from, when it says (``BASE_ID_LINE``)."""
+        return next((i for i in map(base_id_of, self.lines) if i), None)
 
     @property
     def title(self) -> str | None:
@@ -262,6 +279,10 @@ class Digest:
     @property
     def entries(self) -> list[DigestEntry]:
         return [n for n in self.nodes if isinstance(n, DigestEntry)]
+
+    @property
+    def base_id(self) -> str | None:
+        return self.header.base_id
 
     @property
     def title(self) -> str | None:

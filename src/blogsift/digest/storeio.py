@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import DigestFormatError
 from ..models import Decision, Summary
 from .merge import PUBLISHED_DOC, drop_entry, place_entry, read_digest_text
-from .model import DigestEntry, EntryFormat, default_header
+from .model import DigestEntry, EntryFormat, base_id_of, default_header
 from .parse import parse_digest, parse_entry, render_digest
 from .render import machine_entry, render_markdown
 
@@ -49,7 +49,8 @@ def header_lines(store, settings=None) -> list[str]:
     """The header of an imported digest if there is one, else the configured (or built-in) one."""
     stored = store.get_document(HEADER_DOC) if store is not None else None
     if stored is not None:
-        return stored.replace("\r\n", "\n").split("\n") if stored else []
+        # the base id names one published file, not the header a new file gets
+        return [ln for ln in stored.replace("\r\n", "\n").split("\n") if not base_id_of(ln)] if stored else []
     return header_from_settings(settings)
 
 
@@ -85,7 +86,9 @@ def import_digest(store, path: str | Path) -> ImportReport:
     store.put_document(HEADER_DOC, digest.newline.join(digest.header.lines))
     store.put_document(LAYOUT_DOC, text)
     # what the store now holds of this file is exactly the file: the base of a later publish into it
-    store.put_document(PUBLISHED_DOC.format(path=str(path.resolve())), text)
+    store.put_document(PUBLISHED_DOC.format(key=str(path.resolve())), text)
+    if digest.base_id:
+        store.put_document(PUBLISHED_DOC.format(key=digest.base_id), text)
     return report
 
 
