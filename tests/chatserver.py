@@ -3,6 +3,9 @@
     with ChatServer([reply("...json..."), status(429, retry_after=0), ...]) as srv:
         srv.base_url   # http://127.0.0.1:PORT/v1
         srv.requests   # the JSON bodies received
+
+With ``gate=threading.Event()`` every request waits for the gate to open before it is answered, and
+``srv.arrived`` is set as soon as one is waiting: a test can act while a client waits on the model.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ def raw(body: str) -> dict:
 
 
 class ChatServer:
-    def __init__(self, script: list[dict], default: dict | None = None):
+    def __init__(self, script: list[dict], default: dict | None = None, gate: threading.Event | None = None):
         self.script = list(script)
         self.default = default
+        self.gate = gate
+        self.arrived = threading.Event()
         self.requests: list[dict] = []
         self.lock = threading.Lock()
 
@@ -61,6 +66,9 @@ class ChatServer:
                     step = status(500)
                 if self.path != "/v1/chat/completions":
                     step = status(404)
+                server.arrived.set()
+                if server.gate is not None:
+                    server.gate.wait(60)
                 if step.get("delay"):
                     time.sleep(step["delay"])
                 data = step["body"].encode()

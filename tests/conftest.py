@@ -81,3 +81,15 @@ def pg_url() -> str:
         pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
     reset_postgres(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> str:
+    """An empty store's URL: a SQLite file, and (marked postgres) the test PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url = os.environ.get("BLOGSIFT_TEST_PG_URL")
+    if not url:
+        pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
+    reset_postgres(url)
+    return url

@@ -12,14 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .models import Classification, Enrichment, Post, Source
+from .store.entries import MACHINE_ORIGINS
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline, RunReport
 
 __all__ = ["curate_period", "entry_for"]
-
-#: origins of entries a machine may rewrite; "import" and "person" entries belong to the person
-MACHINE_ORIGINS = ("machine",)
 
 
 def curate_period(pipe: "Pipeline", report: "RunReport", *, since: datetime | None,
@@ -113,8 +111,12 @@ def _summarize(pipe, report, selected, enrichments, sources, classes) -> None:
             continue  # a person accepted, moved or edited it: their entry stands as they left it
         summary = store.get_summary(post.id)
         if summary is None or (not summary.by_person and summary.lang != settings.summary.lang):
-            summary = summarizer.summarize(post, enrichments.get(post.id), lang=settings.summary.lang)
-            store.put_summary(post.id, summary)
+            made = summarizer.summarize(post, enrichments.get(post.id), lang=settings.summary.lang)
+            # written only over the summary read before the (slow) summarizer ran: a person may have
+            # edited it meanwhile, and then their edit stands
+            if not store.put_summary(post.id, made, expect_version=summary.version if summary else 0):
+                report.warnings.append(f"kept the person's edit of {post.url}")
+                continue
             summary = store.get_summary(post.id)
             report.summarized += 1
         bullets = list(summary.bullets)
@@ -125,8 +127,9 @@ def _summarize(pipe, report, selected, enrichments, sources, classes) -> None:
             if other is not None and other.lang != post.lang and alt not in " ".join(bullets):
                 label = {"ko": "한국어 버전", "en": "English version"}.get(other.lang, other.lang)
                 bullets.append(f"[{label}]({alt})도 있음" if settings.summary.lang == "ko" else f"Also in [{label}]({alt})")
-        store.upsert_entry(entry_for(post, classes[post.id], sources.get(post.source_key), bullets,
-                                     summary.author))
+        entry = entry_for(post, classes[post.id], sources.get(post.source_key), bullets, summary.author)
+        if not store.put_machine_entry(entry, expect_version=existing["version"] if existing else None):
+            report.warnings.append(f"kept the person's edit of {post.url}")
     usage = getattr(summarizer, "usage", None)
     if usage is not None:  # the LLM summarizer: say what it cost and where it fell back
         report.warnings.append(f"LLM: {usage.requests} requests, {usage.total_tokens} tokens, "

@@ -47,14 +47,14 @@ def run_demo(settings: Settings, output: Path, *, db_path: Path | str | None = N
         url = str(db_path) if db_path and "://" in str(db_path) else f"sqlite:///{db_path or Path(tmp) / 'demo.db'}"
         store = Store(url)
         try:
-            with serve_demo() as base_url:
+            with store.run_lock(), serve_demo() as base_url:
                 store.put_document("registry_seeded", "demo")
                 for source in demo_sources(base_url):
                     store.upsert_source(source)
                 report = Pipeline(store, s, console=console).run(since=since, until=until)
-            # the demo's store is fresh each time, so it cannot tell its own last output from a
-            # hand edit: it overwrites, and the previous file stays as OUTPUT.bak
-            write_digest(store, s, output, force=True)
+                # the demo's store is fresh each time, so it cannot tell its own last output from a
+                # hand edit: it overwrites, and the previous file stays as OUTPUT.bak
+                write_digest(store, s, output, force=True)
         finally:
             store.close()
     return report, report.posts_new

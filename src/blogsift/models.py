@@ -113,6 +113,7 @@ class Classification:
     area: str
     area_conf: float
     model: str = "unknown"        # what produced it, e.g. "classifier:v1"
+    version: int = field(default=0, compare=False)   # the store row's version when read (0: not from the store)
 
 
 @dataclass
@@ -129,6 +130,7 @@ class Summary:
     author: str                   # "extractive" | "llm:<model>" | "person:<name>"
     lang: str = "ko"
     note: str = ""                # why there is no summary, when there is none (not stored)
+    version: int = field(default=0, compare=False)   # the store row's version when read (0: not from the store)
 
     @property
     def by_person(self) -> bool:

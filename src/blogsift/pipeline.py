@@ -94,6 +94,10 @@ class Pipeline:
     # -- orchestration --------------------------------------------------------------------------
     def run(self, *, since: datetime | None = None, until: datetime | None = None,
             fetch: bool = True) -> RunReport:
+        with self.store.run_lock():   # one run per store at a time (RunLocked says who holds it)
+            return self._run(since=since, until=until, fetch=fetch)
+
+    def _run(self, *, since: datetime | None, until: datetime | None, fetch: bool) -> RunReport:
         report = RunReport()
         t0 = time.perf_counter()
         run_id = self.store.start_run()

@@ -123,56 +123,63 @@ def accept(store: Store, url: str, author: str, *, track: str | None = None, are
         raise ReviewError("give both a track and an area, or neither", url=url)
     if track is not None:
         _check_place(url, track, area)
-    post, entry = _load(store, url)
-    if entry is None:
-        values = _new_entry(store, post, status="accepted", track=track, area=area)
-    else:
-        values = {"url": url, "status": "accepted", "origin": "person"}
-        if entry["status"] != "accepted":
-            values["seq"] = _next_seq(store)   # acceptance order: it is accepted now
-        if track is not None and (track, area) != (entry["track"], entry["area"]):
-            values.update(_place(store, post, entry, track, area))
-    final = {**(entry or {}), **values}
-    store.add_decision(Decision(url=url, action="accept", author=who,
-                                payload={"track": final["track"], "area": final["area"]}))
-    store.upsert_entry(values)
-    return store.get_entry(url)
+    post, _entry = _load(store, url)
+
+    def change(entry: dict | None) -> tuple[Decision, dict]:
+        if entry is None:
+            values = _new_entry(store, post, status="accepted", track=track, area=area)
+        else:
+            values = {"url": url, "status": "accepted", "origin": "person"}
+            if entry["status"] != "accepted":
+                values["seq"] = _next_seq(store)   # acceptance order: it is accepted now
+            if track is not None and (track, area) != (entry["track"], entry["area"]):
+                values.update(_place(store, post, entry, track, area))
+        final = {**(entry or {}), **values}
+        return Decision(url=url, action="accept", author=who,
+                        payload={"track": final["track"], "area": final["area"]}), values
+
+    return store.decide(url, change)
 
 
 def reject(store: Store, url: str, author: str, *, reason: str | None = None) -> dict:
     """Keep the post out of the digest for good (the pipeline never selects it again)."""
     who = person(author)
-    post, entry = _load(store, url)
-    if entry is None:
-        try:
-            values = _new_entry(store, post, status="rejected")
-        except ReviewError:  # nothing classified it yet: the rejection does not need a place
-            values = _new_entry(store, post, status="rejected", track=TRACKS[0], area=AREAS[-1])
-    else:
-        values = {"url": url, "status": "rejected", "origin": "person"}
+    post, _entry = _load(store, url)
     payload = {"reason": reason.strip()} if reason and reason.strip() else {}
-    store.add_decision(Decision(url=url, action="reject", author=who, payload=payload))
-    store.upsert_entry(values)
-    return store.get_entry(url)
+
+    def change(entry: dict | None) -> tuple[Decision, dict]:
+        if entry is None:
+            try:
+                values = _new_entry(store, post, status="rejected")
+            except ReviewError:  # nothing classified it yet: the rejection does not need a place
+                values = _new_entry(store, post, status="rejected", track=TRACKS[0], area=AREAS[-1])
+        else:
+            values = {"url": url, "status": "rejected", "origin": "person"}
+        return Decision(url=url, action="reject", author=who, payload=payload), values
+
+    return store.decide(url, change)
 
 
 def move(store: Store, url: str, author: str, track: str, area: str) -> dict | None:
     """File the post under another track and area; returns the entry (None if not in the digest yet)."""
     who = person(author)
     _check_place(url, track, area)
-    post, entry = _load(store, url)
-    if entry is not None:
-        before = (entry["track"], entry["area"])
-    else:
-        pending = latest_payload(store, url, "move")
-        c = store.get_classification(post.id) if post else None
-        before = (pending["track"], pending["area"]) if pending else (c.track, c.area) if c else (None, None)
-    store.add_decision(Decision(url=url, action="move", author=who, payload={
-        "track": track, "area": area, "from_track": before[0], "from_area": before[1]}))
-    if entry is None:
-        return None
-    store.upsert_entry({"url": url, "origin": "person", **_place(store, post, entry, track, area)})
-    return store.get_entry(url)
+    post, _entry = _load(store, url)
+
+    def change(entry: dict | None) -> tuple[Decision, dict | None]:
+        if entry is not None:
+            before = (entry["track"], entry["area"])
+        else:
+            pending = latest_payload(store, url, "move")
+            c = store.get_classification(post.id) if post else None
+            before = (pending["track"], pending["area"]) if pending else (c.track, c.area) if c else (None, None)
+        decision = Decision(url=url, action="move", author=who, payload={
+            "track": track, "area": area, "from_track": before[0], "from_area": before[1]})
+        if entry is None:
+            return decision, None
+        return decision, {"url": url, "origin": "person", **_place(store, post, entry, track, area)}
+
+    return store.decide(url, change)
 
 
 def edit_title(store: Store, url: str, author: str, title_md: str) -> dict | None:
@@ -184,12 +191,13 @@ def edit_title(store: Store, url: str, author: str, title_md: str) -> dict | Non
     if len(title) > MAX_TITLE_CHARS:
         raise ReviewError(f"the title is longer than {MAX_TITLE_CHARS} characters", url=url)
     _check_markdown(url, title, "title")
-    _post_obj, entry = _load(store, url)
-    store.add_decision(Decision(url=url, action="edit_title", author=who, payload={"title_md": title}))
-    if entry is None:
-        return None
-    store.upsert_entry({"url": url, "title_md": title, "origin": "person"})
-    return store.get_entry(url)
+    _load(store, url)
+
+    def change(entry: dict | None) -> tuple[Decision, dict | None]:
+        values = None if entry is None else {"url": url, "title_md": title, "origin": "person"}
+        return Decision(url=url, action="edit_title", author=who, payload={"title_md": title}), values
+
+    return store.decide(url, change)
 
 
 def edit_summary(store: Store, url: str, author: str, bullets: Iterable[str] | str,
@@ -205,16 +213,18 @@ def edit_summary(store: Store, url: str, author: str, bullets: Iterable[str] | s
         if len(b) > MAX_BULLET_CHARS:
             raise ReviewError(f"bullet {i} is longer than {MAX_BULLET_CHARS} characters", url=url)
         _check_markdown(url, b, f"bullet {i}")
-    post, entry = _load(store, url)
-    store.add_decision(Decision(url=url, action="edit_summary", author=who, payload={"bullets": items}))
-    if post is not None:
+    post, _entry = _load(store, url)
+    if post is not None:   # the summary first: a run that summarizes the post now will not replace it
         current = store.get_summary(post.id)
         store.put_summary(post.id, Summary(bullets=items, author=who,
                                            lang=lang or (current.lang if current else "ko")))
-    if entry is None:
-        return None
-    store.upsert_entry({"url": url, "bullets": items, "origin": "person", "summary_author": who})
-    return store.get_entry(url)
+
+    def change(entry: dict | None) -> tuple[Decision, dict | None]:
+        values = None if entry is None else {"url": url, "bullets": items, "origin": "person",
+                                             "summary_author": who}
+        return Decision(url=url, action="edit_summary", author=who, payload={"bullets": items}), values
+
+    return store.decide(url, change)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -68,6 +68,9 @@ def print_report(report, output: Optional[Path]) -> None:
         console.print(f"[yellow]- {key}[/yellow]: {msg}", highlight=False)
     for url, msg in sorted(report.posts_fallback.items()):
         console.print(f"[yellow]! {url}[/yellow]: {msg}", highlight=False)
+    for msg in report.warnings:
+        if msg.startswith("kept the person's edit"):   # a person edited it while the run worked on it
+            console.print(f"[yellow]{msg}[/yellow]", highlight=False)
     if output:
         console.print(f"digest written to [bold]{output}[/bold]")
 
@@ -98,8 +101,10 @@ def run(
     out = output or Path(ctx.settings.digest.output)
     try:
         store = ctx.store()
-        report = Pipeline(store, ctx.settings, console=console).run(since=start, until=end, fetch=not no_fetch)
-        merged = write_digest(store, ctx.settings, out)
+        with store.run_lock():   # the digest write too: a second run waits its turn
+            report = Pipeline(store, ctx.settings, console=console).run(since=start, until=end,
+                                                                        fetch=not no_fetch)
+            merged = write_digest(store, ctx.settings, out)
     except BlogsiftError as exc:
         raise fail(exc)
     if as_json:

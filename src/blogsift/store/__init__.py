@@ -9,7 +9,7 @@ refuses), decisions are append-only, and each produced record says what produced
 
 One module per concern, over the connection layer of ``schema``: ``sources`` (registry rows, HTTP
 validators), ``posts`` (posts and produced results), ``entries`` (digest entries, summaries, decisions),
-``runs``, ``cache`` (cache and documents).
+``runs`` (and the run lock), ``cache`` (cache and documents).
 """
 
 from __future__ import annotations

@@ -81,10 +81,12 @@ class PostRows:
         series = data.pop("series", None)
         return Enrichment(**data, series=SeriesInfo(**series) if series else None)
 
-    def put_classification(self, post_id: int, c: Classification) -> None:
+    def put_classification(self, post_id: int, c: Classification, *, expect_version: int | None = None) -> bool:
+        """Store a classification. A person's (``model`` "person…") is never replaced by a machine's;
+        with ``expect_version`` (the version read; 0: none) only over that version. False: not written."""
         values = asdict(c)
-        model = values.pop("model")
-        self._put_produced(classifications_t, post_id, values, model)
+        model, _read = values.pop("model"), values.pop("version")
+        return self._put_versioned(classifications_t, post_id, values, model, expect_version)
 
     def get_classification(self, post_id: int) -> Classification | None:
         row = self._get_produced(classifications_t, post_id)
@@ -92,7 +94,7 @@ class PostRows:
             return None
         return Classification(in_scope=bool(row["in_scope"]), in_scope_conf=row["in_scope_conf"],
                               track=row["track"], track_conf=row["track_conf"], area=row["area"],
-                              area_conf=row["area_conf"], model=row["produced_by"])
+                              area_conf=row["area_conf"], model=row["produced_by"], version=int(row["version"]))
 
     def put_score(self, post_id: int, score: Score) -> None:
         self._put_produced(scores_t, post_id, {"total": score.total, "breakdown": score.breakdown,

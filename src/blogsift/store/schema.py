@@ -6,9 +6,11 @@ this one hold the reads and writes of one concern each, over the connection this
 
 from __future__ import annotations
 
+import zlib
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -93,6 +95,7 @@ classifications_t = _produced(
     C("in_scope", sa.Boolean, nullable=False), C("in_scope_conf", sa.Float, nullable=False),
     C("track", sa.String(32), nullable=False), C("track_conf", sa.Float, nullable=False),
     C("area", sa.String(64), nullable=False), C("area_conf", sa.Float, nullable=False),
+    C("version", sa.Integer, nullable=False, default=1, server_default="1"),
 )
 scores_t = _produced(
     "scores",
@@ -102,6 +105,7 @@ scores_t = _produced(
 summaries_t = _produced(
     "summaries",
     C("bullets", sa.JSON, nullable=False), C("lang", sa.String(16), nullable=False),
+    C("version", sa.Integer, nullable=False, default=1, server_default="1"),
 )
 
 decisions_t = T(
@@ -133,6 +137,8 @@ entries_t = T(
     C("summary_author", sa.Text, nullable=False, default=""),
     C("extra", sa.JSON, nullable=False),
     C("updated_at", sa.DateTime(timezone=True)),
+    # every write adds one: the machine writes only over the version it read (compare-and-set)
+    C("version", sa.Integer, nullable=False, default=1, server_default="1"),
 )
 
 cache_t = T(
@@ -160,12 +166,34 @@ runs_t = T(
 )
 
 
+run_lock_t = T(
+    "run_lock", metadata,
+    C("name", sa.String(64), primary_key=True),       # one row per store: "run"
+    C("holder", sa.Text, nullable=False),             # user@host pid N, for the message to the next run
+    C("host", sa.Text, nullable=False),
+    C("pid", sa.Integer, nullable=False),
+    C("token", sa.String(64), nullable=False),        # this holder's lease, for renewal and release
+    C("since", sa.DateTime(timezone=True), nullable=False),
+    C("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def _migration_1(conn: sa.Connection) -> None:
     metadata.create_all(conn)
 
 
+def _migration_2(conn: sa.Connection) -> None:
+    """Row versions on what a person can edit (entries, summaries, classifications); the run lock."""
+    columns = {t: {c["name"] for c in sa.inspect(conn).get_columns(t)}
+               for t in ("entries", "summaries", "classifications")}
+    for table, have in columns.items():
+        if "version" not in have:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1"))
+    run_lock_t.create(conn, checkfirst=True)
+
+
 #: versioned migrations, applied in order; each runs in one transaction with the version bump
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -243,11 +271,51 @@ class StoreBase:
             stmt.on_conflict_do_nothing(index_elements=keys)
         conn.execute(stmt)
 
+    @contextmanager
+    def _serialized(self, key: str) -> Iterator[sa.Connection]:
+        """A transaction that reads and then writes the rows of ``key`` with no other writer of them in
+        between: on SQLite the write lock is taken first (``BEGIN IMMEDIATE``: a deferred transaction
+        that reads, then writes after another writer, fails instead of waiting); on PostgreSQL a
+        transaction-scoped advisory lock on the key. Commits at the end, rolls back on an exception."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                             {"k": zlib.crc32(key.encode("utf-8"))})
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
     # produced records: one row per post, saying what produced it and when
     def _put_produced(self, table: sa.Table, post_id: int, values: dict, produced_by: str) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, table, {"post_id": post_id, **values, "produced_by": produced_by,
                                        "produced_at": utcnow()}, ["post_id"])
+
+    def _put_versioned(self, table: sa.Table, post_id: int, values: dict, produced_by: str,
+                       expect_version: int | None) -> bool:
+        """A produced record a person can also write (``produced_by`` "person…"): a person's row is
+        never replaced by a machine's, and the machine writes only over ``expect_version`` (the
+        version it read; 0: there was none) when given. False: not written."""
+        values = {**values, "produced_by": produced_by, "produced_at": utcnow()}
+        with self._serialized(f"{table.name}:{post_id}") as conn:
+            row = conn.execute(sa.select(table.c.produced_by, table.c.version)
+                               .where(table.c.post_id == post_id)).first()
+            if not produced_by.startswith("person"):
+                if row and row[0].startswith("person"):
+                    return False
+                if expect_version is not None and (row[1] if row else 0) != expect_version:
+                    return False
+            if row is None:
+                conn.execute(table.insert().values(post_id=post_id, version=1, **values))
+            else:
+                conn.execute(table.update().where(table.c.post_id == post_id)
+                             .values(version=table.c.version + 1, **values))
+        return True
 
     def _get_produced(self, table: sa.Table, post_id: int) -> dict | None:
         with self.engine.connect() as conn:
