@@ -202,7 +202,9 @@ def in_language(bullet: str, lang: str) -> bool:
     letters = [c for c in bullet if c.isalpha()]
     hangul = sum("\uac00" <= c <= "\ud7a3" for c in letters)
     share = hangul / len(letters) if letters else 0
-    return share >= 0.3 if lang == "ko" else share < 0.3
+    # Korean notes are full of Latin names (ONNX Runtime으로 CPU 서빙): Korean grammar around them is enough
+    korean = hangul >= 2 and share >= 0.15
+    return korean if lang == "ko" else not korean
 
 
 def llm_part(seed_path: Path, corpus_rows: list[dict], lang: str) -> dict:
@@ -219,27 +221,27 @@ def llm_part(seed_path: Path, corpus_rows: list[dict], lang: str) -> dict:
     texts = {r["url"]: r.get("text") or "" for r in corpus_rows}
     labelled = [r for r in seed if r.get("summary_bullets")]
     settings.summary.llm = True
+    # the curator's entries are the examples; a post's own entry is never one of its examples
+    examples = [Example(title=o["title"], area=o["area"], track=o["track"], bullets=o["summary_bullets"], url=o["url"])
+                for o in labelled]
+    try:
+        summarizer = LLMSummarizer(settings, examples=examples)
+    except BlogsiftError as exc:
+        return {"skipped": str(exc)}
     extractive = ExtractiveSummarizer(settings.summary.max_bullets)
     rows = []
     for r in labelled:
-        # the curator's other entries are the examples; the post's own bullets never are
-        examples = [Example(title=o["title"], area=o["area"], track=o["track"], bullets=o["summary_bullets"])
-                    for o in seed if o["id"] != r["id"] and o.get("summary_bullets")]
-        try:
-            summarizer = LLMSummarizer(settings, examples=examples)
-        except BlogsiftError as exc:
-            return {"skipped": str(exc)}
         post = Post(url=r["url"], title=r["title"], source_key="seed", text=texts.get(r["url"], ""),
                     lang="ko" if re.search(r"[가-힣]", r["title"]) else "en")
-        post.area_hint = r["area"]
-        summary = summarizer.summarize(post, None, lang=lang)
+        before = len(summarizer.usage.fallbacks)
+        summary = summarizer.summarize(post, None, lang=lang, area=r["area"], track=r["track"])
         ext = extractive.summarize(post, None, lang=lang).bullets if post.text else []
         terms = curator_terms(r["summary_bullets"])
         rows.append({"id": r["id"], "with_text": bool(post.text), "author": summary.author,
                      "recall": term_recall(summary.bullets, terms), "recall_extractive": term_recall(ext, terms),
                      "bullets": len(summary.bullets),
                      "in_lang": sum(in_language(b, lang) for b in summary.bullets),
-                     "fallbacks": list(summarizer.usage.fallbacks)})
+                     "fallbacks": summarizer.usage.fallbacks[before:]})
     scored = [x for x in rows if x["recall"] is not None]
     n_b = sum(x["bullets"] for x in rows)
     return {"endpoint": settings.summary.llm_base_url, "model": settings.summary.llm_model,
@@ -247,7 +249,8 @@ def llm_part(seed_path: Path, corpus_rows: list[dict], lang: str) -> dict:
             "term_recall": round(mean(x["recall"] for x in scored), 4) if scored else None,
             "term_recall_extractive": round(mean(x["recall_extractive"] or 0 for x in scored), 4) if scored else None,
             "bullets_in_digest_language": round(sum(x["in_lang"] for x in rows) / n_b, 4) if n_b else None,
-            "fell_back": sum(x["author"] == "extractive" for x in rows), "per_post": rows}
+            "fell_back": sum(x["author"] == "extractive" for x in rows), "tokens": summarizer.usage.total_tokens,
+            "per_post": rows}
 
 
 def main() -> int:

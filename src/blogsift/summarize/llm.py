@@ -24,6 +24,7 @@ import httpx
 from ..errors import BudgetExhausted, SummarizerError
 from ..models import Enrichment, Post, Summary
 from .extractive import ExtractiveSummarizer
+from .fewshot import Example, examples_from_entries, nearest_examples
 from .validate import check_bullets
 
 __all__ = ["LLMSummarizer", "Usage", "PROMPT_VERSION", "escape_delimiters"]
@@ -31,7 +32,7 @@ __all__ = ["LLMSummarizer", "Usage", "PROMPT_VERSION", "escape_delimiters"]
 PROMPT_VERSION = "house-v1"
 #: characters of post text sent; a long post is cut here (about 3k tokens), the key content is early
 MAX_POST_CHARS = 12_000
-#: few-shot examples taken from the person's own digest
+#: few-shot examples taken from the person's own digest: the nearest to the post (see fewshot.py)
 FEW_SHOT = 3
 #: the start of a tag that would open or close the post's delimiters (``</post>``, ``< /POST >``)
 _DELIMITER = re.compile(r"<(?=\s*/?\s*post\b)", re.IGNORECASE)
@@ -76,7 +77,8 @@ class LLMSummarizer:
     """``summarize(post, enrichment, lang)`` → Summary by ``llm:<model>``, or the extractive one when
     the endpoint fails, the reply is unfaithful twice, or the budget is spent (``usage.fallbacks`` says why)."""
 
-    def __init__(self, settings, store=None, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, settings, store=None, *, transport: httpx.AsyncBaseTransport | None = None,
+                 examples: list[Example] | None = None):
         s = settings.summary
         self.base_url = (s.llm_base_url or "").rstrip("/")
         self.model = s.llm_model
@@ -91,6 +93,8 @@ class LLMSummarizer:
         self.semaphore_size = max(1, s.llm_concurrency)
         self.store = store
         self.transport = transport
+        #: the person's own summaries to learn from; by default, read from the store's entries
+        self.examples = examples
         self.backoff_base = 0.5
         self.fallback = ExtractiveSummarizer(s.max_bullets)
         self.usage = Usage()
@@ -101,23 +105,24 @@ class LLMSummarizer:
         return self.usage.total_tokens / 1000 * self.price
 
     # -- prompt -------------------------------------------------------------------------------
-    def _examples(self, lang: str) -> list[tuple[str, list[str]]]:
-        if self.store is None:
-            return []
-        out = []
-        for e in self.store.list_entries():
-            if e["summary_author"].startswith("person") and e["bullets"]:
-                out.append((re.sub(r"[*\\]", "", e["title_md"]), e["bullets"]))
-            if len(out) == FEW_SHOT:
-                break
-        return out
+    def _examples(self, post: Post, area: str | None, track: str | None) -> list[Example]:
+        """The person's summaries nearest to ``post`` (same area, similar text), never its own."""
+        pool = self.examples
+        if pool is None:
+            pool = examples_from_entries(self.store.list_entries()) if self.store is not None else []
+        if area is None and self.store is not None and post.id is not None:
+            c = self.store.get_classification(post.id)
+            if c is not None:
+                area, track = c.area, c.track
+        return nearest_examples(post.title, post.text, pool, FEW_SHOT, area=area, track=track, exclude_url=post.url)
 
-    def messages(self, post: Post, enrichment: Enrichment | None, lang: str) -> list[dict]:
+    def messages(self, post: Post, enrichment: Enrichment | None, lang: str, *, area: str | None = None,
+                 track: str | None = None) -> list[dict]:
         system = _SYSTEM.get(lang, _SYSTEM["en"])
         msgs = [{"role": "system", "content": system}]
-        for title, bullets in self._examples(lang):
-            msgs.append({"role": "user", "content": f"<post>\n# {title}\n(예시 / example)\n</post>"})
-            msgs.append({"role": "assistant", "content": json.dumps({"bullets": bullets}, ensure_ascii=False)})
+        for ex in reversed(self._examples(post, area, track)):   # the nearest example last, next to the post
+            msgs.append({"role": "user", "content": f"<post>\n# {ex.title}\n(예시 / example)\n</post>"})
+            msgs.append({"role": "assistant", "content": json.dumps({"bullets": ex.bullets}, ensure_ascii=False)})
         links = []
         if enrichment:
             links = enrichment.code_links + enrichment.model_links + enrichment.paper_links
@@ -175,7 +180,7 @@ class LLMSummarizer:
         raise last or SummarizerError("LLM endpoint failed")
 
     async def asummarize(self, client: httpx.AsyncClient, post: Post, enrichment: Enrichment | None,
-                         lang: str) -> Summary:
+                         lang: str, *, area: str | None = None, track: str | None = None) -> Summary:
         key = self.cache_key(post, lang)
         if self.store is not None:
             cached = self.store.cache_get("llm-summary", key)
@@ -185,7 +190,7 @@ class LLMSummarizer:
         allowed = set(enrichment.code_links + enrichment.model_links + enrichment.paper_links +
                       enrichment.dataset_links) if enrichment else set()
         allowed |= set(post.links)
-        messages = self.messages(post, enrichment, lang)
+        messages = self.messages(post, enrichment, lang, area=area, track=track)
         try:
             for attempt in range(2):
                 content = await self._chat(client, messages)
@@ -215,8 +220,12 @@ class LLMSummarizer:
                     return await self.asummarize(client, post, enrichment, lang)
             return await asyncio.gather(*(one(p, e) for p, e in items))
 
-    def summarize(self, post: Post, enrichment: Enrichment | None = None, lang: str = "ko") -> Summary:
-        return asyncio.run(self.summarize_many([(post, enrichment)], lang))[0]
+    def summarize(self, post: Post, enrichment: Enrichment | None = None, lang: str = "ko", *,
+                  area: str | None = None, track: str | None = None) -> Summary:
+        async def one() -> Summary:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
+                return await self.asummarize(client, post, enrichment, lang, area=area, track=track)
+        return asyncio.run(one())
 
 
 def escape_delimiters(text: str) -> str:
