@@ -33,18 +33,22 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = ["core", "sources", "digest", "curate", "summarize", "review"]
 
 
+def store_url(db: str) -> str:
+    """``--db`` as a store URL: a plain path means a SQLite file."""
+    return db if "://" in db else f"sqlite:///{Path(db)}"
+
+
 @dataclass
 class Context:
     settings: Settings
     db: Optional[str] = None
+    #: ``--db`` was given on the command line (not only through $BLOGSIFT_DB)
+    db_on_command_line: bool = False
     _store: Optional[Store] = field(default=None, repr=False)
 
     def store(self) -> Store:
         if self._store is None:
-            url = self.db or self.settings.db_url()
-            if "://" not in url:  # a plain path means a SQLite file
-                url = f"sqlite:///{Path(url)}"
-            self._store = Store(url)
+            self._store = Store(store_url(self.db or self.settings.db_url()))
         return self._store
 
 
@@ -67,6 +71,7 @@ def fail(exc: BaseException | str, code: int = 1) -> typer.Exit:
 
 @app.callback()
 def _root(
+    cli_ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", envvar="BLOGSIFT_DB",
                                      help="store: a SQLite file path or an SQLAlchemy URL "
                                           "(default: blogsift.db in the data dir)"),
@@ -78,7 +83,11 @@ def _root(
         settings = load_settings(config)
     except BlogsiftError as exc:
         raise fail(exc)
-    _context = Context(settings=settings, db=db)
+    if db:   # every command, and every setting printed, sees the store the user named
+        settings.store.url = store_url(db)
+    source = cli_ctx.get_parameter_source("db")
+    _context = Context(settings=settings, db=db,
+                       db_on_command_line=bool(db) and getattr(source, "name", "") == "COMMANDLINE")
 
 
 def _register_all() -> None:

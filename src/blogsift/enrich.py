@@ -9,12 +9,15 @@ from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from courlan import normalize_url
+
 from .models import Enrichment, Post, SeriesInfo
 
 __all__ = ["canonical_url", "enrich", "find_duplicates", "classify_link"]
 
-#: query parameters that only track the reader; dropping them makes one URL of many
-TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|m)$", re.I)
+#: query parameters that only track the reader, beyond those courlan knows (utm_*, source, ref, fbclid,
+#: gclid, mc_*, ...): Blogger's mobile switch, Medium's gi/sk, AWS's sc_* campaign tags
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|m|gi|sk|sc_\w+|trk\w*)$", re.I)
 #: two posts at most this far apart in time can be copies of one story (translations lag by days)
 DUPLICATE_WINDOW = timedelta(days=21)
 #: share of distinctive links/figures two copies must have in common
@@ -29,8 +32,14 @@ _PREVIOUS = re.compile(r"previous post|previous article|part\s*1|이전\s*글|�
 
 
 def canonical_url(url: str) -> str:
-    """One spelling per page: lower-case host, no default port, no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
+    """One spelling per page: lower-case host, no default port, no fragment, no tracking parameters
+    (courlan's list, e.g. Medium's ``?source=rss…`` and ``utm_*``, plus ``TRACKING_PARAMS``)."""
+    url = url.strip()
+    try:
+        url = normalize_url(url, strict=False, trailing_slash=True)
+    except (ValueError, AttributeError):
+        pass   # a URL courlan cannot parse keeps the rules below
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     port = parts.port

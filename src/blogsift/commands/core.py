@@ -116,13 +116,17 @@ def run(
 def demo(
     output: Path = typer.Option(Path("demo-digest.md"), "--output", "-o", help="where to write the digest"),
     db: Optional[str] = typer.Option(None, "--demo-db", help="store for the demo: a SQLite path or a store URL "
-                                                              "(default: a fresh temp file)"),
+                                                              "(default: the global --db when given, else a fresh "
+                                                              "temp file)"),
     as_json: bool = typer.Option(False, "--json", help="print the run report as JSON on stdout"),
 ) -> None:
     """Serve the bundled demo blogs on 127.0.0.1 and run the whole pipeline against them."""
     from ..cli import fail, get_context
     from ..demorun import run_demo
     ctx = get_context()
+    # the global --db names the demo's store too; $BLOGSIFT_DB alone does not, so that the demo's
+    # fictional posts never land in the store a user keeps in their environment
+    db = db or (ctx.db if ctx.db_on_command_line else None)
     t = time.perf_counter()
     try:
         report, n_posts = run_demo(ctx.settings, output, db_path=db, console=console)

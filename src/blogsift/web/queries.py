@@ -84,6 +84,7 @@ class CandidateRow:
     origin: str | None           # entry origin: machine | import | person
     title_md: str | None
     moved: bool                  # a person filed it somewhere else than the classifier
+    person_accepted: bool = False  # a person (or an imported digest) accepted it, not only the machine
 
 
 @dataclass
@@ -93,6 +94,8 @@ class Listing:
     total_in_month: int
     sources: list[tuple[str, str, int]] = field(default_factory=list)   # (key, name, count) in the month
     status_counts: dict[str, int] = field(default_factory=dict)
+    #: accepted entries by who put them in: {"person": n, "machine": m}
+    accepted_by: dict[str, int] = field(default_factory=dict)
 
 
 def _month_expr(store: Store, column: Any) -> Any:
@@ -143,6 +146,7 @@ def list_candidates(store: Store, flt: ListFilter) -> Listing:
             e.c.status.label("e_status"), e.c.track.label("e_track"), e.c.area.label("e_area"),
             e.c.origin, e.c.title_md,
             mv.c.payload.label("move_payload"),
+            sa.exists().where(d.c.url == p.c.url, d.c.action == "accept").label("person_accept"),
         )
         .select_from(
             p.outerjoin(src, src.c.key == p.c.source_key)
@@ -163,13 +167,16 @@ def list_candidates(store: Store, flt: ListFilter) -> Listing:
 
     sources: dict[str, list] = {}
     counts = {k: 0 for k in STATUSES}
+    accepted_by = {"person": 0, "machine": 0}
     for r in all_rows:
         sources.setdefault(r.source_key, [r.source_key, r.source_name, 0])[2] += 1
         counts[r.status] += 1
+        if r.status == "accepted":
+            accepted_by["person" if r.person_accepted else "machine"] += 1
     rows = [r for r in all_rows if _keep(r, flt)]
     return Listing(month=month, rows=rows, total_in_month=len(all_rows),
                    sources=sorted((tuple(v) for v in sources.values()), key=lambda v: v[1].lower()),
-                   status_counts=counts)
+                   status_counts=counts, accepted_by=accepted_by)
 
 
 def _keep(r: CandidateRow, flt: ListFilter) -> bool:
@@ -198,6 +205,8 @@ def _row(m: Any) -> CandidateRow:
         score=m["total"], reasons=list(m["reasons"] or []), breakdown=dict(m["breakdown"] or {}),
         status=m["e_status"] or "candidate", origin=m["origin"], title_md=m["title_md"],
         moved=m["c_track"] is not None and (track, area) != (m["c_track"], m["c_area"]),
+        # a person's accept is a decision; an entry the machine selected has none (imports record one)
+        person_accepted=bool(m["person_accept"]) or m["origin"] == "import",
     )
 
 
