@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -79,3 +80,45 @@ def test_every_entry_records_who_wrote_its_summary(demo_output):
     entries = store.list_entries()
     assert entries and all(e["summary_author"] == "extractive" for e in entries)
     store.close()
+
+
+def _bullets(text: str) -> list[str]:
+    return [line[6:] for line in text.splitlines() if line.startswith("    * ")]
+
+
+def test_demo_bullets_read_as_notes(demo_output):
+    text, _, _ = demo_output
+    bullets = _bullets(text)
+    assert bullets
+    for b in bullets:
+        # no opener ("At North AI we have been ...", "이 글에서는 ...") and no polite sentence ending
+        assert not re.match(r"(At |I have been|This post|Our |.*오랫동안 고민해|이 글에서는|이번 글에서는)", b), b
+        assert not re.search(r"(습니다|합니다|입니다)\.?$", b), b
+    assert "한빛마켓는" not in text and "Server을" not in text
+
+
+def test_demo_korean_prose_takes_the_right_particles():
+    from blogsift.korean import attach
+
+    expected = {"product-image-search": ("한빛마켓은", "CLIP, Faiss, Triton Inference Server를 중심으로", "CLIP이고"),
+                "home-recommendation": ("한빛마켓은", "Redis를 중심으로", "Two-Tower고"),
+                "sagemaker-korean-ocr": ("CloudScale은", "PaddleOCR을 중심으로", "Amazon SageMaker고")}
+    for p in demo_posts():
+        if p.slug in expected and p.lang == "ko":
+            for phrase in expected[p.slug]:
+                assert phrase in p.text, (p.slug, phrase)
+        if p.lang == "ko" and p.area:
+            tools = ", ".join(p.facts["tools"])
+            assert f"{attach(tools, '을')} 중심으로" in p.text
+
+
+def test_demo_entries_show_their_key_figure(demo_output):
+    text, _, _ = demo_output
+    figures = re.findall(r"^!\[([^\]]*)\]\(\./images/([^)]+)\)$", text, re.M)
+    entries = [line for line in text.splitlines() if line.startswith("* [")]
+    assert len(figures) == len(entries)                     # every demo post has an architecture figure
+    assert all(alt.endswith("architecture") for alt, _ in figures)
+    images = Path(demo_output[2]).parent / "images"
+    for _, name in figures:
+        data = (images / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 1000    # the diagram, never the author's avatar

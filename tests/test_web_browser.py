@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from appserver import serve_app
 
 from blogsift.config import Settings
 from blogsift.models import Classification, Post, Score, Source, Summary
@@ -76,32 +74,14 @@ def seed(store) -> dict[str, str]:
     return urls
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(store, monkeypatch):
-    import uvicorn
-
     urls = seed(store)
     settings = Settings()
     settings.review = dataclasses.replace(settings.review, author="mina")
     monkeypatch.delenv(settings.review.token_env, raising=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", store, urls
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(create_app(store, settings)) as base:
+        yield base, store, urls
 
 
 def _sections(markdown: str) -> dict[str, list[str]]:

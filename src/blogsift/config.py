@@ -96,6 +96,7 @@ class DigestSettings:
     criteria: list = _f([], "criteria bullets of the header; empty means the built-in Korean wording")
     output: str = _f("digest.md", "default path of the Markdown digest")
     images: bool = _f(False, "save a key figure of each post under images/ beside the digest")
+    image_max_bytes: int = _f(3_000_000, "largest figure downloaded, in bytes; a larger one is refused and noted")
 
 
 @dataclass

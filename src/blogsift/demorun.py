@@ -29,11 +29,12 @@ def demo_settings(settings: Settings) -> Settings:
     s.curation.popularity = False
     s.summary.llm = False
     s.registry = ""
+    s.digest.images = True      # the demo pages have architecture figures: show them under the entries
     return s
 
 
 def run_demo(settings: Settings, output: Path, *, db_path: Path | str | None = None,
-             console: Console | None = None) -> tuple[RunReport, int]:
+             console: Console | None = None, notes: list[str] | None = None) -> tuple[RunReport, int]:
     """Serve the demo web, run the pipeline into a store (a fresh temp SQLite file, or ``db_path``:
     a SQLite path or any store URL), write the digest to ``output``."""
     from .demo import demo_posts, demo_sources, serve_demo
@@ -53,8 +54,9 @@ def run_demo(settings: Settings, output: Path, *, db_path: Path | str | None = N
                     store.upsert_source(source)
                 report = Pipeline(store, s, console=console).run(since=since, until=until)
                 # the demo's store is fresh each time, so it cannot tell its own last output from a
-                # hand edit: it overwrites, and the previous file stays as OUTPUT.bak
-                write_digest(store, s, output, force=True)
+                # hand edit: it overwrites, and the previous file stays as OUTPUT.bak; its figures
+                # come from the demo web, so it writes while that is served
+                write_digest(store, s, output, force=True, notes=notes)
         finally:
             store.close()
     return report, report.posts_new

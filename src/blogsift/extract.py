@@ -24,6 +24,7 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from .errors import ExtractError
 from .feeds import clean_text, http_url, sanitize_html
+from .figures import find_figures
 from .fetch import decode_body
 from .models import FeedItem, Post, Source
 
@@ -70,6 +71,7 @@ class _Page:
     published: datetime | None = None
     links: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)
     html: str = ""
     not_article: str = ""          # why the page is not an article, when it is not
 
@@ -103,6 +105,7 @@ def extract_post(html: str | bytes, url: str, feed_item: FeedItem | None, source
     if not failure:
         assert page is not None
         post.text, post.links, post.images = page.text, page.links, page.images
+        post.figures = page.figures
     else:
         feed_html = item.content_html or item.summary_html
         feed_text = html_to_text(feed_html)
@@ -188,6 +191,7 @@ def _extract_page(html: str | bytes, url: str, content_type: str | None, min_cha
     og_image = http_url(meta.get("og:image"), base)
     if og_image and og_image not in page.images:
         page.images.append(og_image)
+    page.figures = find_figures(tree, base, og_image=og_image)
     if canonical:
         page.html = f'<link rel="canonical" href="{_attr(canonical)}">\n' + page.html
     if page.not_article == "" and _is_login_wall(tree, page.text, min_chars):

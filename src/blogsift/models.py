@@ -79,6 +79,7 @@ class Post:
     html: str = ""                # cleaned article HTML when available (links, images), not stored in full
     images: list[str] = field(default_factory=list)   # absolute image URLs in the article
     links: list[str] = field(default_factory=list)    # absolute outgoing links in the article
+    figures: list[dict] = field(default_factory=list)  # key-figure candidates found on the page (figures.py)
     extraction: str = "page"      # "page" | "feed" (fallback to the feed's own content) | "title-only"
     extraction_note: str = ""     # why a fallback happened
     guid: str | None = None

@@ -52,7 +52,7 @@ def period_from_options(since: Optional[str], until: Optional[str], month: Optio
     return start, end
 
 
-def print_report(report, output: Optional[Path]) -> None:
+def print_report(report, output: Optional[Path], notes: list[str] = ()) -> None:
     table = Table(title="run", show_header=False)
     table.add_row("sources ok", str(len(report.sources_ok)))
     table.add_row("sources failed", str(len(report.sources_failed)))
@@ -71,6 +71,8 @@ def print_report(report, output: Optional[Path]) -> None:
     for msg in report.warnings:
         if msg.startswith("kept the person's edit"):   # a person edited it while the run worked on it
             console.print(f"[yellow]{msg}[/yellow]", highlight=False)
+    for note in notes:
+        console.print(f"[yellow]! figure[/yellow] {note}", highlight=False)
     if output:
         console.print(f"digest written to [bold]{output}[/bold]")
 
@@ -104,12 +106,13 @@ def run(
         with store.run_lock():   # the digest write too: a second run waits its turn
             report = Pipeline(store, ctx.settings, console=console).run(since=start, until=end,
                                                                         fetch=not no_fetch)
-            merged = write_digest(store, ctx.settings, out)
+            notes: list[str] = []
+            merged = write_digest(store, ctx.settings, out, notes=notes)
     except BlogsiftError as exc:
         raise fail(exc)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
-    print_report(report, out)
+    print_report(report, out, notes)
     print_merge(merged, out)
 
 
@@ -129,13 +132,14 @@ def demo(
     db = db or (ctx.db if ctx.db_on_command_line else None)
     t = time.perf_counter()
     try:
-        report, n_posts = run_demo(ctx.settings, output, db_path=db, console=console)
+        notes: list[str] = []
+        report, n_posts = run_demo(ctx.settings, output, db_path=db, console=console, notes=notes)
     except BlogsiftError as exc:
         raise fail(exc)
     wall = time.perf_counter() - t
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "wall_s": wall}, ensure_ascii=False, default=str))
-    print_report(report, output)
+    print_report(report, output, notes)
     console.print(f"{n_posts} posts in {wall:.1f} s ({n_posts / wall:.1f} posts/s)")
 
 

@@ -11,7 +11,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .content import SOURCES
-from .site import DISALLOWED_PATH, demo_posts, render_feed, render_page, tiny_png
+from .site import DISALLOWED_PATH, demo_posts, figure_png, render_feed, render_page, tiny_png
 
 __all__ = ["serve_demo", "DemoServer"]
 
@@ -50,7 +50,9 @@ class DemoServer:
             newest = max((p.published for p in demo_posts() if p.source == parts[0]))
             return self._validated(parts[0], xml.encode("utf-8"), newest, ctype, headers)
         if len(parts) == 3 and parts[1] == "images" and parts[2].endswith(".png"):
-            return 200, {"Content-Type": "image/png"}, tiny_png(parts[2])
+            post = self._posts.get(f"/{parts[0]}/posts/{parts[2][:-4]}.html")
+            # a post's figure is a drawn diagram; anything else (the author's avatar) a tiny square
+            return 200, {"Content-Type": "image/png"}, figure_png(post) if post else tiny_png(parts[2])
         return 404, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><h1>Not found</h1></body></html>"
 
     def _validated(self, source: str, body: bytes, modified, ctype: str, headers) -> tuple[int, dict, bytes]:

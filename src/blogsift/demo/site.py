@@ -17,7 +17,8 @@ from ..korean import attach
 from ..models import Source
 from .content import POSTS, SOURCES
 
-__all__ = ["DemoPost", "demo_posts", "demo_sources", "render_page", "render_feed", "tiny_png", "DISALLOWED_PATH"]
+__all__ = ["DemoPost", "demo_posts", "demo_sources", "render_page", "render_feed", "tiny_png", "figure_png",
+           "DISALLOWED_PATH"]
 
 #: a path robots.txt forbids; a post links to it and the fetcher must not follow
 DISALLOWED_PATH = "/private/"
@@ -148,7 +149,7 @@ _PAGE = _env.from_string("""<!doctype html>
  | <a href="{{ base }}/{{ source }}/careers.html">Careers</a></nav></header>
 <main><article>
 <h1>{{ title }}</h1>
-<p class="byline">{{ author }} · <time datetime="{{ published }}">{{ published[:10] }}</time></p>
+<p class="byline"><img class="avatar" src="{{ base }}/{{ source }}/images/avatar.png" alt="{{ author }}" width="32" height="32"> {{ author }} · <time datetime="{{ published }}">{{ published[:10] }}</time></p>
 {% for block in blocks %}{% if block.startswith('## ') %}<h2>{{ block[3:] }}</h2>{% else %}<p>{{ block }}</p>{% endif %}
 {% endfor %}
 {% if figure %}<figure><img src="{{ base }}/{{ source }}/images/{{ slug }}.png" alt="{{ slug }} architecture">
@@ -213,6 +214,30 @@ def render_feed(source_key: str, base: str) -> tuple[str, str]:
            f'<link href="{base}/{source_key}/"/><id>{base}/{source_key}/</id><updated>{updated}</updated>'
            f"{''.join(entries)}</feed>\n")
     return "application/atom+xml; charset=utf-8", xml
+
+
+def figure_png(p: DemoPost) -> bytes:
+    """The post's architecture figure: its tools as boxes joined by arrows (drawn, so nothing is copied)."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    tools = [t for t in p.facts.get("tools") or [] if t.isascii()] or [p.slug]
+    width, height = 160 + 200 * len(tools), 200
+    im = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(im)
+    r, g, b = hashlib.sha256(p.slug.encode()).digest()[:3]
+    for i, tool in enumerate(["input", *tools]):
+        x = 20 + 200 * i
+        draw.rectangle((x, 70, x + 150, 130), outline=(r // 2, g // 2, b // 2), width=3, fill=(r | 160, g | 160, b | 160))
+        draw.text((x + 10, 92), tool[:22], fill="black")
+        if i:
+            draw.line((x - 50, 100, x, 100), fill="black", width=3)
+            draw.polygon(((x, 100), (x - 10, 94), (x - 10, 106)), fill="black")
+    draw.text((20, 20), f"{p.title[:70]}" if p.title.isascii() else p.slug, fill="black")
+    out = BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
 
 
 def tiny_png(seed: str, size: int = 8) -> bytes:

@@ -9,13 +9,14 @@ refuses), decisions are append-only, and each produced record says what produced
 
 One module per concern, over the connection layer of ``schema``: ``sources`` (registry rows, HTTP
 validators), ``posts`` (posts and produced results), ``entries`` (digest entries, summaries, decisions),
-``runs`` (and the run lock), ``cache`` (cache and documents).
+``runs`` (and the run lock), ``cache`` (cache and documents), ``figures`` (figure candidates of posts).
 """
 
 from __future__ import annotations
 
 from .cache import CacheRows
 from .entries import EntryRows
+from .figures import FigureRows
 from .posts import PostRows
 from .runs import RunRows
 from .schema import SCHEMA_VERSION, MIGRATIONS, StoreBase, metadata, utcnow
@@ -24,5 +25,5 @@ from .sources import SourceRows
 __all__ = ["Store", "SCHEMA_VERSION", "MIGRATIONS", "metadata", "utcnow"]
 
 
-class Store(SourceRows, PostRows, EntryRows, RunRows, CacheRows, StoreBase):
+class Store(SourceRows, PostRows, EntryRows, FigureRows, RunRows, CacheRows, StoreBase):
     """All of blogsift's state. ``Store("sqlite:///path.db")`` or a PostgreSQL URL."""

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..models import Classification, Enrichment, Post, Score, SeriesInfo
-from .schema import _aware, classifications_t, enrichments_t, posts_t, scores_t, utcnow
+from .figures import FIGURES_PRODUCER
+from .schema import _aware, classifications_t, enrichments_t, figures_t, posts_t, scores_t, utcnow
 
 
 class PostRows:
@@ -29,6 +30,9 @@ class PostRows:
                 post.id = row[0]
             else:
                 post.id = conn.execute(posts_t.insert().values(**values, created_at=now)).inserted_primary_key[0]
+            if post.figures:   # in the same transaction: a post is never stored without what its page showed
+                self._upsert(conn, figures_t, {"post_id": post.id, "candidates": list(post.figures),
+                                               "produced_by": FIGURES_PRODUCER, "produced_at": now}, ["post_id"])
         return int(post.id)
 
     @staticmethod

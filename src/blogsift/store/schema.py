@@ -90,6 +90,8 @@ def _produced(name: str, *cols: sa.Column) -> sa.Table:
 
 
 enrichments_t = _produced("enrichments", C("data", sa.JSON, nullable=False))
+#: the figure candidates extraction found on the post's page, best first (see figures.py)
+figures_t = _produced("figures", C("candidates", sa.JSON, nullable=False))
 classifications_t = _produced(
     "classifications",
     C("in_scope", sa.Boolean, nullable=False), C("in_scope_conf", sa.Float, nullable=False),
@@ -192,8 +194,12 @@ def _migration_2(conn: sa.Connection) -> None:
     run_lock_t.create(conn, checkfirst=True)
 
 
+def _migration_figures(conn: sa.Connection) -> None:
+    figures_t.create(conn, checkfirst=True)
+
+
 #: versioned migrations, applied in order; each runs in one transaction with the version bump
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_figures]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

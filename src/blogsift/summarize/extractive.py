@@ -123,6 +123,7 @@ _LEAD_IN = re.compile(r"\b(this|these|below|the following|as follows|here|like s
                       r"^(fig(ure)?|table|chart|image|diagram|图|表|圖|図)\.?\s*\d+\s*[:.：]", re.I)
 _YOU = re.compile(r"\b(you|your|you'll|you're)\b", re.I)
 _EN_ABBR = re.compile(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Ms|Mrs|Fig|fig|Eq|eq|approx|No|Inc|Corp|al)\.$")
+_KO_AFTER_LATIN = re.compile(r"(?<=[A-Za-z0-9%)][.!?])\s+(?=[\uac00-\ud7a3])")
 _PYSBD_LANGS = {"en", "hi", "mr", "zh", "es", "am", "ar", "hy", "bg", "ur", "ru", "pl", "fa", "nl", "da", "fr", "my",
                 "el", "it", "ja", "de", "kk", "sk"}
 
@@ -219,7 +220,12 @@ def _continues(prev: str, line: str) -> bool:
 
 def _split_block(block: str, lang: str) -> list[str]:
     if lang == "ko" or _HANGUL.search(block):
-        return [s.text.strip() for s in kiwi().split_into_sents(block) if s.text.strip()]
+        out = []
+        for sent in kiwi().split_into_sents(block):
+            # Kiwi keeps "25 ms. 이 수치는 ..." together (a Latin word before the period looks like an
+            # abbreviation to it): a period after a Latin word or a number, then Hangul, ends a sentence
+            out += [x.strip() for x in _KO_AFTER_LATIN.split(sent.text) if x.strip()]
+        return out
     out: list[str] = []
     for s in _segmenter(lang).segment(block):
         s = s.strip()
@@ -375,7 +381,7 @@ class ExtractiveSummarizer:
         score += 0.2 * bool(_METHOD.search(s)) + 0.05 * min(3, len(_NAME.findall(s)))
         score += 0.15 * bool(_ARTEFACT.search(s))
         score -= 0.3 * bool(_DANGLING_START.match(s)) + 0.25 * bool(_YOU.search(s))
-        cjk = 3 if _CJK.search(s) else 1
+        cjk = 2 if _CJK.search(s) else 1    # a Korean or Chinese character says about twice a Latin one
         score -= 0.4 * max(0, len(s) * cjk - TARGET_CHARS) / TARGET_CHARS
         return score
 

@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import review
+from .. import figures, review
 from ..config import Settings
 from ..errors import BlogsiftError
 from ..models import AREAS, TRACKS
@@ -46,6 +46,10 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 AUTH_COOKIE_MAX_AGE_S = 2 * 24 * 3600
 #: a form body larger than this is not a review form (the longest is an edited summary)
 MAX_FORM_BYTES = 64 * 1024
+
+
+#: candidate figures kept in memory for the edit page (they are small; the page shows a few at a time)
+FIGURE_CACHE_ITEMS = 64
 
 
 def create_app(store: Store, settings: Settings, token: str | None = None) -> Starlette:
@@ -74,6 +78,8 @@ def create_app(store: Store, settings: Settings, token: str | None = None) -> St
         Route("/post/{post_id:int}", ui.edit_page, name="edit"),
         Route("/act", ui.act, methods=["POST"], name="act"),
         Route("/edit", ui.save_edit, methods=["POST"], name="save_edit"),
+        Route("/figure", ui.save_figure, methods=["POST"], name="save_figure"),
+        Route("/post/{post_id:int}/figure/{n:int}", ui.figure_image, name="figure_image"),
         Route("/preview", ui.preview_page, name="preview"),
         Route("/digest.md", ui.preview_markdown, name="digest_md"),
         Route("/login", ui.login, methods=["GET", "POST"], name="login"),
@@ -106,6 +112,7 @@ class _UI:
     """The endpoints, sharing the store, settings, guard and templates."""
 
     def __init__(self, store: Store, settings: Settings, guard: AccessGuard, templates: Jinja2Templates):
+        self._figure_cache: dict[str, tuple[bytes, str]] = {}
         self.store, self.settings, self.guard, self.templates = store, settings, guard, templates
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -206,7 +213,11 @@ class _UI:
             place = (pending["track"], pending["area"])
         else:
             place = (classification.track, classification.area) if classification else (None, None)
+        figure_choice = figures.person_choice(self.store, post.url)
+        shown = (entry or {}).get("extra", {}).get("figure", {}) if entry else {}
         return self._render(request, "edit.html.j2", {
+            "figures": self.store.get_figures(post.id), "figure_choice": figure_choice,
+            "figure_shown": shown.get("src") if entry and entry["images"] else None,
             "post": post, "entry": entry, "summary": summary, "classification": classification,
             "score": self.store.get_score(post.id), "source": self.store.get_source(post.source_key),
             "title_md": review.draft_title(self.store, post.url),
@@ -269,6 +280,35 @@ class _UI:
 
         await self._run(run)
         return _back(form)
+
+    async def save_figure(self, request: Request) -> Response:
+        """A person's pick among the post's figure candidates, or none."""
+        form = await self._form(request)
+        url, author, choice = form.get("url", ""), self.settings.review.author, form.get("figure", "")
+
+        def run() -> None:
+            figures.choose_figure(self.store, url, author, None if choice == "none" else choice)
+
+        await self._run(run)
+        return _back(form)
+
+    async def figure_image(self, request: Request) -> Response:
+        """A candidate figure, fetched through the guarded fetcher and checked like a digest's figure, so
+        the page shows it under its own content security policy (images from this app only)."""
+        post_id, n = request.path_params["post_id"], request.path_params["n"]
+        candidates = self.store.get_figures(post_id)
+        if not 0 <= n < len(candidates):
+            raise HTTPException(404, "no such figure")
+        key = candidates[n]["src"]
+        if key not in self._figure_cache:
+            try:
+                self._figure_cache[key] = await figures.fetch_preview(self.settings, key)
+            except figures.FigureRefused as exc:
+                raise HTTPException(404, f"figure refused: {exc}") from exc
+            while len(self._figure_cache) > FIGURE_CACHE_ITEMS:
+                self._figure_cache.pop(next(iter(self._figure_cache)))
+        data, media_type = self._figure_cache[key]
+        return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
 
     async def _run(self, fn: Any) -> None:
         try:
