@@ -76,7 +76,11 @@ def as_post(row: dict) -> Post:
 # -- judges (from the post's Markdown; independent of the summarizer) ------------------------------
 
 def _plain(s: str) -> str:
+    """What a reader sees of Markdown: link texts (inline and reference links), no footnote marks,
+    tags or emphasis."""
     s = _MD_LINK.sub(r"\1", s)
+    s = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", s)
+    s = re.sub(r"\s?\[\^[^\]\s]+\]|\s?\[\d+\]", "", s)
     s = re.sub(r"<[^>]+>", " ", s)
     s = re.sub(r"[*_`]+", "", s)
     return " ".join(s.split())

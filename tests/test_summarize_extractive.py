@@ -153,7 +153,7 @@ def test_note_style_drops_what_the_post_says_about_itself():
     text = ("Our team runs search for a large marketplace and keeps improving it every quarter.\n\n"
             "In this post, we describe how we cut the p99 latency of ranking from 80 ms to 18 ms with ONNX Runtime.")
     bullets = ExtractiveSummarizer(2).summarize(_post(text, "en"), lang="ko").bullets
-    assert bullets == ["We cut the p99 latency of ranking from 80 ms to 18 ms with ONNX Runtime"]
+    assert bullets == ["Cut the p99 latency of ranking from 80 ms to 18 ms with ONNX Runtime"]
 
 
 def test_korean_endings_become_note_endings():
@@ -162,6 +162,9 @@ def test_korean_endings_become_note_endings():
     bullets = ExtractiveSummarizer(3).summarize(_post(text, "ko"), lang="ko").bullets
     assert "나머지 구성 요소는 서빙 경로를 단순하게 만듦" in bullets
     assert "클릭률이 11% 향상됐음" in bullets
+    terse = ExtractiveSummarizer(3).summarize(_post("서론입니다.\n\n응답 시간은 25 ms였습니다. 결과 지표는 LLM이었습니다.",
+                                                    "ko"), lang="ko").bullets
+    assert "응답 시간은 25 ms였음" in terse and "결과 지표는 LLM이었음" in terse
     assert not any("고민" in b for b in bullets)     # the opening
 
 
@@ -210,3 +213,13 @@ def test_kiwi_loads_only_for_korean_and_lean(monkeypatch):
         assert made == [{"load_typo_dict": False, "load_multi_dict": False}]
     finally:
         extractive.kiwi.cache_clear()
+
+
+def test_summarize_verb_says_why_there_is_no_summary(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"url": "https://b/c", "title": "Code", "text": BAD_INPUT["all code"]}) + "\n",
+                   encoding="utf-8")
+    r = CliRunner().invoke(app, ["--db", str(tmp_path / "s.db"), "summarize", "-i", str(src)])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.splitlines()[0])
+    assert rec["bullets"] == [] and rec["note"].startswith("no summary")

@@ -46,6 +46,8 @@ def summarize(
                 raise fail(f"{input}:{n}: not a record with url and title ({exc})")
             summary = summarizer.summarize(post, enrich(post), lang=lang)
             rec.update(bullets=summary.bullets, provenance=summary.author)
+            if summary.note:   # why there is no summary (all code, a table, a list of links ...)
+                rec["note"] = summary.note
             fout.write(json.dumps(rec, ensure_ascii=False) + "\n")
     finally:
         if fout is not sys.stdout:

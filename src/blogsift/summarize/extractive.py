@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ..korean import final_sound
 from ..models import Enrichment, Post, Summary
 
 __all__ = ["ExtractiveSummarizer", "split_sentences", "prose_blocks", "kiwi", "NO_SENTENCES"]
@@ -59,7 +60,7 @@ _IMAGE_MD = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK_MD = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*\)|\[([^\]]+)\]\[[^\]]*\]")
 _BOLD = re.compile(r"(\*\*|__)(.+?)\1")
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])")
-_FOOTNOTE = re.compile(r"\[\^?\d+\]|\^\d+")
+_FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]|\[\d+\]|\^\d+")
 #: a line of code: statements, calls with arguments, shell prompts, config keys
 _CODE = re.compile(r"^\s*(?:import |from \S+ import |def |class |return |pip3? |\$ |>>> |docker |kubectl |git |"
                    r"python3? |npm |curl |sudo |export |cd |--?\w)|\w\s*=\s*[\w\"'\[({]|[{};]\s*$|^\s*[}\])]|==|!=|"
@@ -76,6 +77,7 @@ _BOILERPLATE = re.compile(
     r" (is|was|will|we|i)\b|we('re| are) (excited|happy|thrilled|pleased|proud|delighted)|"
     r"(i|we)('m| am| are|'re) (going to|here to)|note:|disclaimer|tl;?dr|update:|edit:|p\.?s\.?|"
     r"for more (information|details)|to learn more|you can (find|read|see|check|follow|download|get|try)|"
+    r"(at|by) the end of this (post|article|tutorial|guide)|in the (next|following|previous) (post|section|part)|"
     r"the (code|source code|notebook|slides|recording|video) (is|are|can be) (available|found))"
     r"|^(이|이번|본|오늘) ?(글|포스트|포스팅|시간)에서는|(소개|설명|정리|공유)(해 ?드리|하)?(겠)?습니다\.?$|"
     r"(살펴|알아)보(겠)?습니다\.?$|다룹니다\.?$|부탁드립니다\.?$|감사(합|드립)니다\.?$|기다립니다\.?$", re.I)
@@ -93,6 +95,10 @@ _FILLER = re.compile(
 _WE_SAY = re.compile(r"^(?:we|i)(?:'ll| will| would like to| want to)?\s+(?:briefly\s+)?(?:describe|show|explain|"
                      r"introduce|present|discuss|share|walk (?:you )?through|look at|explore|cover|demonstrate|"
                      r"outline|detail|review)\s+(?:you\s+)?(?:how\s+(?=\w+\s+\w+))?", re.I)
+#: "We trained ..." → "Trained ...": a note leaves out the subject when it is the authors
+_WE_DID = re.compile(r"^(?:we|i|our team|the team)\s+(?:also\s+|then\s+|first\s+|finally\s+)?"
+                     r"(?=(?:[a-z]+ed|built|made|ran|wrote|took|found|chose|saw|got|brought|began|kept|led|cut|"
+                     r"set|put|won|grew|rebuilt|rewrote|shipped|open-sourced|fine-tuned)\b)", re.I)
 _POLITE = [(re.compile(r"했습니다\.?$"), "했음"), (re.compile(r"하였습니다\.?$"), "했음"), (re.compile(r"합니다\.?$"), "함"),
            (re.compile(r"되었습니다\.?$"), "됐음"), (re.compile(r"됐습니다\.?$"), "됐음"), (re.compile(r"됩니다\.?$"), "됨"),
            (re.compile(r"입니다\.?$"), "임"), (re.compile(r"였습니다\.?$"), "였음"), (re.compile(r"었습니다\.?$"), "었음"),
@@ -121,6 +127,8 @@ _NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]*[A-Z0-9][a-zA-Z0-9-]*\b|\b[A-Z][a-z]+[A-
 #: a sentence that introduces what follows (a code block, a figure, a list): nothing on its own
 _LEAD_IN = re.compile(r"\b(this|these|below|the following|as follows|here|like so)\W*$|\blet[’']?s\b|\blet us\b|"
                       r"^(fig(ure)?|table|chart|image|diagram|图|表|圖|図)\.?\s*\d+\s*[:.：]", re.I)
+#: a sentence that starts with a label and a colon: an item of a list of options or a "fun fact"
+_LABEL = re.compile(r"^[A-Z][\w' -]{0,24}:\s")
 _YOU = re.compile(r"\b(you|your|you'll|you're)\b", re.I)
 _EN_ABBR = re.compile(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Ms|Mrs|Fig|fig|Eq|eq|approx|No|Inc|Corp|al)\.$")
 _KO_AFTER_LATIN = re.compile(r"(?<=[A-Za-z0-9%)][.!?])\s+(?=[\uac00-\ud7a3])")
@@ -275,8 +283,8 @@ def whole_sentence(s: str) -> bool:
 
 def _terse(sentence: str, lang: str) -> str:
     s = sentence.strip()
-    for _ in range(3):   # "In this post, we describe how ..." → "..."
-        shorter = _WE_SAY.sub("", _FILLER.sub("", s))
+    for _ in range(3):   # "In this post, we describe how we cut ..." → "Cut ..."
+        shorter = _WE_DID.sub("", _WE_SAY.sub("", _FILLER.sub("", s)))
         if shorter == s:
             break
         s = shorter
@@ -300,6 +308,11 @@ def _note_ending(s: str) -> str:
             first = next(i for i, t in enumerate(tokens) if t.start + t.len > word_start)
             if first < end:
                 tail = kiwi().join([(t.form, t.tag) for t in tokens[first:end]] + [("음", "ETN")])
+                # after a Latin word or a number Kiwi writes the full copula ("ms이었음"); Korean writing
+                # contracts it after a vowel sound ("25 ms였음") and spaces nothing new
+                m = re.match(r"([A-Za-z0-9%.,]+)이었음$", tail)
+                if m and final_sound(m.group(1)) == "":
+                    tail = f"{m.group(1)}였음"
                 return s[:tokens[first].start] + tail
     except Exception:  # noqa: BLE001 — an analyser failure leaves the rule-based endings below
         pass
@@ -381,6 +394,7 @@ class ExtractiveSummarizer:
         score += 0.2 * bool(_METHOD.search(s)) + 0.05 * min(3, len(_NAME.findall(s)))
         score += 0.15 * bool(_ARTEFACT.search(s))
         score -= 0.3 * bool(_DANGLING_START.match(s)) + 0.25 * bool(_YOU.search(s))
+        score -= 0.2 * bool(_LABEL.match(s))     # "Skip: ignore data if ..." is a list of options
         cjk = 2 if _CJK.search(s) else 1    # a Korean or Chinese character says about twice a Latin one
         score -= 0.4 * max(0, len(s) * cjk - TARGET_CHARS) / TARGET_CHARS
         return score
