@@ -76,6 +76,12 @@ def test_candidates_rank_figures_and_never_logos_avatars_icons_pixels_or_ads():
 def test_no_key_figure_when_no_image_says_it_is_one():
     page = "<html><body><article><p>Text.</p><img src='/a/photo-1234.jpg'></article></body></html>"
     assert pick_figure(find_figures(lxml.html.document_fromstring(page), BASE)) is None
+    # a captioned, large photo is a photo: the caption must name a figure; a credited one is never a candidate
+    page = ("<html><body><article><p>Text.</p><figure><img src='/a/team.jpg' width='1200'><figcaption>Our team "
+            "at the offsite in Lisbon</figcaption></figure><figure><img src='/a/server-room.jpg' width='900'>"
+            "<figcaption>The system room (Photo: Getty Images)</figcaption></figure></article></body></html>")
+    found = find_figures(lxml.html.document_fromstring(page), BASE)
+    assert [c["src"].rsplit("/", 1)[-1] for c in found] == ["team.jpg"] and pick_figure(found) is None
 
 
 def test_extraction_hands_the_candidates_to_the_post():
@@ -118,7 +124,9 @@ def _settings(images: bool = True, cap: int = 200_000) -> Settings:
 def _entry(store, url: str, candidates: list[str], *, origin: str = "machine") -> None:
     pid = store.upsert_post(Post(url=url, title="T", source_key="ex", published=datetime(2026, 10, 3, tzinfo=UTC),
                                  figures=[{"src": c, "alt": f"fig {i}", "caption": "System architecture",
-                                           "score": 0.9 - i / 10, "position": i} for i, c in enumerate(candidates)]))
+                                           "score": 0.9 - i / 10, "position": i,
+                                           "why": ["caption or alt text names a figure"]}
+                                          for i, c in enumerate(candidates)]))
     store.upsert_entry({"url": url, "post_id": pid, "track": "business", "area": "nlp", "month": "2026-10",
                         "org": "Ex", "title_md": url.rsplit("/", 1)[-1], "bullets": ["note"], "origin": origin,
                         "status": "accepted", "summary_author": "extractive"})

@@ -54,14 +54,17 @@ IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "
                "image/webp": ".webp"}
 
 _FIGURE_WORDS = re.compile(
-    r"architect|pipeline|overview|diagram|system|framework|workflow|flow ?chart|\bflow\b|design|structure|"
-    r"model|result|benchmark|chart|graph|plot|comparison|performance|latency|throughput|accuracy|speed-?up|"
-    r"\bfig(ure)?\b|\bfig\.|serv\w*_arch|_arch\b|구조|아키텍처|파이프라인|시스템|결과|성능|비교|개요|흐름|구성도|그림",
-    re.I)
+    r"architect|pipeline|\boverview\b|diagram|\bsystems?\b|framework|workflow|flow ?chart|\bflow\b|\bdesign\b|"
+    r"structure|\bmodels?\b|\bresults?\b|benchmark|\bcharts?\b|\bgraphs?\b|\bplots?\b|comparison|performance|"
+    r"latency|throughput|accuracy|speed-?up|\bfig(ure)?\b|\bfig\.|_arch\b|visual abstract|"
+    r"구조|아키텍처|파이프라인|시스템|결과|성능|비교|개요|흐름|구성도|그림", re.I)
 _NOT_FIGURE = re.compile(
     r"logo|avatar|icon|favicon|emoji|badge|sprite|pixel|tracking|tracker|spacer|blank\.|\bads?\b|advert|"
     r"banner|sponsor|promo|profile|gravatar|headshot|author|byline|share|social|twitter|facebook|linkedin|"
-    r"button|placeholder|loading|signature|qr-?code|newsletter|subscribe|widget|comment", re.I)
+    r"button|placeholder|loading|signature|qr-?code|newsletter|subscribe|widget|comment|brand", re.I)
+#: a photo credit: a picture of people or places, not a figure of the work
+_PHOTO_CREDIT = re.compile(r"©|\(c\)|\bfoto\b|\bphoto\b|photographer|\bbild:|getty|unsplash|shutterstock|adobe ?stock|"
+                           r"istock|pexels|\bcredit:|\bimage:|\bpicture:|사진", re.I)
 _NOT_FIGURE_HOSTS = re.compile(r"doubleclick|googlesyndication|google-analytics|googletagmanager|/pixel|"
                                r"facebook\.com/tr|gravatar|shields\.io|badge|feedburner|stats\.wp|analytics|"
                                r"scorecardresearch|quantserve|adservice", re.I)
@@ -147,7 +150,8 @@ def find_figures(tree: Any, base_url: str, *, og_image: str | None = None) -> li
         caption = _caption(img)
         width, height = _int(img.get("width")), _int(img.get("height"))
         path = urlsplit(src).path.lower()
-        if _NOT_FIGURE.search(f"{alt} {path.rsplit('/', 1)[-1]} {_names(img)}") or _NOT_FIGURE_HOSTS.search(src) \
+        if _NOT_FIGURE.search(f"{alt} {path} {_names(img)}") or _NOT_FIGURE_HOSTS.search(src) \
+                or _PHOTO_CREDIT.search(f"{alt} {caption} {path}") \
                 or _in_chrome(img) or (width is not None and width < MIN_SIDE) \
                 or (height is not None and height < MIN_SIDE):
             continue
@@ -158,7 +162,7 @@ def find_figures(tree: Any, base_url: str, *, og_image: str | None = None) -> li
         if caption:
             score += 0.2
             why.append("captioned")
-        if _FIGURE_WORDS.search(path.rsplit("/", 1)[-1]):
+        if _FIGURE_WORDS.search(re.sub(r"[_-]+", " ", path.rsplit("/", 1)[-1])):
             score += 0.2
             why.append("file name names a figure")
         if width is not None and width >= 400:
@@ -177,9 +181,16 @@ def find_figures(tree: Any, base_url: str, *, og_image: str | None = None) -> li
 
 
 def pick_figure(candidates: list[dict]) -> dict | None:
-    """The key figure among the candidates, or None when none says it is one."""
-    best = max(candidates, key=lambda c: (c.get("score", 0), -c.get("position", 0)), default=None)
-    return best if best is not None and best.get("score", 0) >= MIN_SCORE else None
+    """The key figure among the candidates, or None when none says it is one: a picture that only has a
+    caption and a size is a photo as often as a figure, so its caption, alt text or file name must name
+    a figure (architecture, pipeline, results, chart, ...)."""
+    named = [c for c in candidates if c.get("score", 0) >= MIN_SCORE and _names_a_figure(c)]
+    return max(named, key=lambda c: (c.get("score", 0), -c.get("position", 0)), default=None)
+
+
+def _names_a_figure(candidate: dict) -> bool:
+    return any(w in ("caption or alt text names a figure", "file name names a figure")
+               for w in candidate.get("why") or [])
 
 
 # -- 2. download ---------------------------------------------------------------------------------
@@ -316,8 +327,8 @@ def attach_figures(store: Any, settings: Any, images_dir: Path, *, month: str | 
         if not settings.digest.images or entry["origin"] == "import" or entry["images"]:
             continue    # off; or the person's own file decides its figures; or it has one already
         post = store.get_post(entry["url"])
-        candidates = [c for c in store.get_figures(post.id) if c.get("score", 0) >= MIN_SCORE] \
-            if post is not None and post.id else []
+        candidates = [c for c in store.get_figures(post.id) if c.get("score", 0) >= MIN_SCORE
+                      and _names_a_figure(c)] if post is not None and post.id else []
         refused = set(machine.get("refused") or [])
         candidates = [c for c in candidates if c["src"] not in refused][:MAX_TRIES]
         if candidates:
