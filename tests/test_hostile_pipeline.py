@@ -1,5 +1,6 @@
-"""Hostile feeds and pages, end to end: the run completes, each problem is reported, and no script,
-`javascript:` link or injected Markdown structure reaches any output."""
+"""Hostile feeds and pages, end to end: the run completes, each problem is reported, no script,
+`javascript:` link or injected Markdown structure reaches any output, and the hostile post itself
+still arrives in the digest, cleaned."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from blogsift.digest import entries_from_store, render_atom, render_html, render
 from blogsift.models import Source
 from blogsift.pipeline import Pipeline
 from blogsift.publish import write_digest
+from blogsift.store import Store
 
 BODY = ("<p>" + "We cut inference latency of our ranking model from 80 ms to 20 ms with ONNX Runtime and "
         "dynamic batching on GPUs, serving 40,000 requests per second in production. " * 8 + "</p>")
@@ -18,7 +20,12 @@ def page(title: str, extra: str = "") -> str:
     return f"<html><head><title>x</title></head><body><article><h1>{title}</h1>{BODY}{extra}</article></body></html>"
 
 
-def test_hostile_web_never_reaches_the_digest(store, settings, tmp_path):
+def test_hostile_web_never_reaches_the_digest(store_url, settings, tmp_path):
+    with Store(store_url) as store:
+        _hostile_run(store, settings, tmp_path)
+
+
+def _hostile_run(store, settings, tmp_path):
     evil_title = 'Serving models fast <script>alert(1)</script> [click](javascript:alert(2))\n## 9. Injected'
     with LocalServer() as srv:
         b = srv.base_url
@@ -62,3 +69,9 @@ def test_hostile_web_never_reaches_the_digest(store, settings, tmp_path):
     # the injected heading stays text inside the entry line: the only headings are the house's own
     headings = [line for line in md.splitlines() if line.startswith("#")]
     assert all(h.startswith(("# Summary", "## 1.", "## 2.", "## 3.", "### ")) for h in headings), headings
+    # the hostile post itself arrives, cleaned: one entry line, its title as plain text
+    evil_url = f"{b}/p/evil"
+    lines = [line for line in md.splitlines() if f"]({evil_url})" in line]
+    assert len(lines) == 1 and lines[0].startswith("* [Serving Models Fast "), lines
+    assert "Injected" in lines[0] and "<" not in lines[0] and "javascript:" not in lines[0].lower()
+    assert evil_url in [e.url for e in entries] and all(evil_url in outputs[name] for name in ("html", "atom", "json"))
