@@ -258,3 +258,24 @@ def test_stable_names_depend_on_post_and_image():
     assert a == figure_name("https://ex.com/blog/2023/my-post.html", "http://cdn2.ex.com:8080/a.png", ".png")
     assert Path(figure_name("https://ex.com/../../etc/passwd", "x", ".png")).name == \
         figure_name("https://ex.com/../../etc/passwd", "x", ".png")
+
+
+def test_publish_into_a_persons_file_saves_figures_beside_it(store, tmp_path):
+    from typer.testing import CliRunner
+
+    from blogsift.cli import app
+
+    cfg = tmp_path / "blogsift.toml"
+    cfg.write_text("[fetch]\nallow_private_addresses = true\nper_host_delay = 0.0\n\n[digest]\nimages = true\n")
+    mine = tmp_path / "notes" / "my-list.md"
+    mine.parent.mkdir()
+    with LocalServer(ROUTES) as srv:
+        _entry(store, "https://ex.com/posts/good", [srv.url("/ok.png")])
+        _entry(store, "https://ex.com/posts/svg", [srv.url("/script.svg")])
+        db = store.url.split("///", 1)[1]
+        r = CliRunner().invoke(app, ["--config", str(cfg), "--db", db, "publish", "--into", str(mine)])
+    assert r.exit_code == 0, r.output
+    name = figure_name("https://ex.com/posts/good", srv.url("/ok.png"), ".png")
+    assert (mine.parent / "images" / name).exists()
+    assert f"![fig 0](./images/{name})" in mine.read_text(encoding="utf-8")
+    assert "script.svg refused" in " ".join(r.output.split())

@@ -111,11 +111,14 @@ def publish_cmd(
     them, every hand edit stays. The previous file is kept as PATH.bak; the write is atomic."""
     from ..cli import get_context
     from ..digest import entries_from_store, header_lines, publish_into
+    from ..figures import attach_figures
 
     ctx = get_context()
     month = _month(month)
     store = ctx.store()
     try:
+        # key figures (digest.images, or a person's pick) saved under images/ beside the file
+        figures = attach_figures(store, ctx.settings, into.parent / "images", month=month)
         result = publish_into(into, entries_from_store(store, month), store,
                               header=header_lines(store, ctx.settings))
     except BlogsiftError as exc:
@@ -123,4 +126,6 @@ def publish_cmd(
     except OSError as exc:
         raise _fail(DigestFormatError(f"cannot write {into}: {exc.strerror}", path=str(into)))
     from .core import print_merge
+    for note in figures.notes:
+        console.print(f"[yellow]! figure[/yellow] {note}", highlight=False)
     print_merge(result, into)
