@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import labelled_data  # noqa: E402
-from blogsift.classify import Classifier, Example, example_from_row, seed_examples  # noqa: E402
+from blogsift.classify import EMBEDDED_QUESTIONS, Classifier, Example, example_from_row, seed_examples  # noqa: E402
 from blogsift.models import TRACKS, Post, Source  # noqa: E402
 from blogsift.sources import registry_resolver  # noqa: E402
 
@@ -174,12 +174,12 @@ def baselines(train_rows: list[dict], test: list[dict], resolve) -> dict:
 
 # -- protocols -------------------------------------------------------------------------------------
 
-def protocol_a(data, resolve, variants: dict[str, bool]) -> dict:
+def protocol_a(data, resolve, variants: dict[str, tuple]) -> dict:
     test = data["curator"]
     train = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
     out = {"test_rows": len(test), "train_examples": len(train), "models": {}, "confusion": {}}
     for name, emb in variants.items():
-        preds = Classifier(train, embeddings=emb).classify_many(items_for(test, resolve))
+        preds = Classifier(train, embeddings=bool(emb), embedded=emb).classify_many(items_for(test, resolve))
         out["models"][name] = _model_scores(test, preds)
         out["confusion"][name] = confusion([r["track"] for r in test], [c.track for c in preds])
     prev = previous_model()
@@ -191,7 +191,7 @@ def protocol_a(data, resolve, variants: dict[str, bool]) -> dict:
     return out
 
 
-def protocol_b(data, resolve, variants: dict[str, bool], folds: int, seed: int = 0) -> dict:
+def protocol_b(data, resolve, variants: dict[str, tuple], folds: int, seed: int = 0) -> dict:
     cur = data["curator"]
     rest = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -203,7 +203,8 @@ def protocol_b(data, resolve, variants: dict[str, bool], folds: int, seed: int =
         test = [cur[i] for i in test_idx]
         train = rest + _examples(train_rows, resolve)
         for name, emb in variants.items():
-            for i, c in zip(test_idx, Classifier(train, embeddings=emb).classify_many(items_for(test, resolve))):
+            clf = Classifier(train, embeddings=bool(emb), embedded=emb)
+            for i, c in zip(test_idx, clf.classify_many(items_for(test, resolve))):
                 preds[name][i] = c
         maj_t = Counter(r["track"] for r in data["applied"] + train_rows).most_common(1)[0][0]
         maj_a = Counter(r["area"] for r in data["applied"] + train_rows).most_common(1)[0][0]
@@ -227,7 +228,7 @@ def _model_scores(rows, preds) -> dict:
                   [c.area for c in preds], [c.in_scope for c in preds])
 
 
-def out_of_scope(data, resolve, variants: dict[str, bool]) -> dict:
+def out_of_scope(data, resolve, variants: dict[str, tuple]) -> dict:
     """Real off-topic posts, one blog at a time held out of training; the same blog's other corpus
     posts (in scope by the same judgement) show what the filter costs."""
     labelled = data["seed"] + _examples(data["curator"] + data["applied"], resolve)
@@ -239,7 +240,7 @@ def out_of_scope(data, resolve, variants: dict[str, bool]) -> dict:
         left_out = kept = 0
         for blog in blogs:
             train = labelled + _examples([r for r in data["off_topic"] if r["blog"] != blog], resolve)
-            clf = Classifier(train, embeddings=emb)
+            clf = Classifier(train, embeddings=bool(emb), embedded=emb)
             neg = [r for r in data["off_topic"] if r["blog"] == blog]
             pos = [p for p in on_topic if p["blog"] == blog]
             left_out += sum(not c.in_scope for c in clf.classify_many([dict(title=r["title"]) for r in neg]))
@@ -311,9 +312,15 @@ def pool_selection(path: Path, clf: Classifier, resolve) -> dict:
     n, m = len(recs), sum(picks)
     ks = sorted({m, 5})
     months = sorted({_pool_date(r).strftime("%Y-%m") for r, p in zip(recs, picks) if p})
+    # the curator picks within a month: pairs of a pick and a non-pick of the same month
+    month_of = [_pool_date(r).strftime("%Y-%m") for r in recs]
+    same_month = [(i, j) for i in range(n) for j in range(n) if picks[i] and not picks[j] and month_of[i] == month_of[j]]
     return {
         "pool": str(path.relative_to(labelled_data.SHARED)) if path.is_relative_to(labelled_data.SHARED) else str(path),
         "posts": n, "picks": m, "picks_in_scope": sum(c.in_scope for c, p in zip(classes, picks) if p),
+        "same_month_pairs": len(same_month),
+        "same_month_auc": round(sum(1.0 if ours[i] > ours[j] else 0.5 if ours[i] == ours[j] else 0.0
+                                    for i, j in same_month) / len(same_month), 4) if same_month else None,
         "blogsift": {"auc": round(_auc(ours, picks), 4), **{f"recall@{k}": round(_recall_at(ours, picks, k), 4) for k in ks}},
         "recency": {"auc": round(_auc(recency, picks), 4),
                     **{f"recall@{k}": round(_recall_at(recency, picks, k), 4) for k in ks}},
@@ -351,7 +358,9 @@ def check_floors(result: dict, gates: dict) -> list[str]:
 def evaluate(folds: int = 5, pools: list[Path] | None = None, embeddings: bool = True) -> dict:
     resolve = registry_resolver().resolve
     data = load(resolve)
-    variants = {"tfidf": False, "tfidf+use": True} if embeddings else {"tfidf": False}
+    # the shipped model is "tfidf+use": the sentence encoder for the scope question only
+    variants = {"tfidf": (), "tfidf+use": EMBEDDED_QUESTIONS, "tfidf+use-all": ("scope", "track", "area")} \
+        if embeddings else {"tfidf": ()}
     resolved = sum(resolve(r["url"]) is not None for r in data["curator"])
     result = {
         "resolved": {"curator_rows": len(data["curator"]), "resolved": resolved,
@@ -361,7 +370,7 @@ def evaluate(folds: int = 5, pools: list[Path] | None = None, embeddings: bool =
         "out_of_scope": out_of_scope(data, resolve, variants),
     }
     train_a = data["seed"] + _examples(data["applied"] + data["off_topic"], resolve)
-    clf_a = Classifier(train_a, embeddings=False)
+    clf_a = Classifier(train_a, embeddings=embeddings)
     result["pools"] = [pool_selection(p, clf_a, resolve) for p in (pools or DEFAULT_POOLS) if p.exists()]
     return result
 
@@ -394,6 +403,9 @@ def _print(result: dict, failures: list[str]) -> None:
               f"({pool['picks_in_scope']} of the picks in scope)")
         for name in ("blogsift", "recency", "random"):
             print(f"  {name:10}" + "  ".join(f"{k} {v:.3f}" for k, v in pool[name].items()))
+        print("  within a month (how the curator picks): " + (
+            f"AUC {pool['same_month_auc']:.3f} over {pool['same_month_pairs']} pick/non-pick pairs"
+            if pool["same_month_pairs"] else "no month has both a pick and a non-pick: not measurable"))
         print(f"  learning from decisions: {pool['learning_from_decisions']}")
     for f in failures:
         print("GATE FAILED:", f)

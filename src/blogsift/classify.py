@@ -1,8 +1,9 @@
 """Classification: is a post in scope, which track (research / business / aws) and which area.
 
 Three logistic regressions (scope, track, area) over the post's words (TF-IDF of word and character
-n-grams, so Korean works without a tokenizer model), optionally the bundled multilingual sentence
-encoder, and what the registry knows about the blog behind the post (its kind, its key, AWS or not).
+n-grams, so Korean works without a tokenizer model) and what the registry knows about the blog behind
+the post (its kind, its key, AWS or not); the scope question also reads the bundled multilingual
+sentence encoder when ``curation.use_embeddings`` is on (it helps there and nowhere else, measured).
 They are trained on real labelled posts shipped in the package (a curator's digest entries, a public
 list of applied-ML posts, real off-topic posts of ML blogs), the hand-written seed set, and every
 example the user has given: imported digest entries and review decisions.
@@ -10,8 +11,8 @@ example the user has given: imported digest entries and review decisions.
 Rules sit on top where they are the user's definitions rather than something to learn: the AWS-only
 track is for posts of an AWS blog about using AWS services (the rest of an AWS blog is business), and
 the kind of blog weighs on the track (a research lab's posts are research, a company's are business
-cases) unless the words say clearly otherwise. A blog the registry does not know gets no such prior:
-the words decide.
+cases) unless the words say clearly otherwise, and the documented catch-all topics of "RecSys, etc."
+weigh toward that area. A blog the registry does not know gets no prior: the words decide.
 
 A fitted model is stored on disk under the hash of its training data and reused until that changes.
 """
@@ -60,6 +61,18 @@ SOURCE_KIND_LOGIT = 3.0
 #: weight of a training example by where its label comes from: the curator's own labels (and the
 #: user's) define the areas; the applied-ML list maps its sections onto them more loosely
 ORIGIN_WEIGHT = {"curator": 3.0, "user": 3.0, "applied-ml": 1.0, "seed": 1.0}
+#: the documented catch-all of "RecSys, etc." beyond recommendation and search: games, science
+#: (protein folding, theorem proving), fraud and anomaly detection, payment routing, synthetic data,
+#: annotation services. Too rare in the labelled posts to be learnt, so a named prior.
+CATCH_ALL = re.compile(
+    r"(?<!\w)(games?|protein\w*|molecul\w*|drug discovery|theorem\w*|mathematic\w*|fraud\w*|anomal\w*|"
+    r"payment routing|synthetic data|annotat\w*|게임|단백질|이상 ?탐지|이상 ?거래|부정 ?거래|합성 ?데이터|어노테이션)", re.I)
+#: probability mass added to "RecSys, etc." when a title names one of those topics
+CATCH_ALL_PRIOR = 0.5
+#: in-scope probability from which a post counts as in scope: below one half, because a pick called
+#: out of scope can never be selected, while an off-topic post let through still has to pass the
+#: score threshold and a person (measured: bench/curation.py, in-scope recall against left out)
+SCOPE_THRESHOLD = 0.4
 #: characters of a document the sentence encoder reads (the title, repeated, and the start of the text)
 EMBED_CHARS = 300
 AWS_SERVICES = re.compile(
@@ -92,7 +105,16 @@ def source_features(source: Source | None) -> str:
     return out + " aws" if source.aws else out
 
 
+#: the house abbreviations of digest titles (DIGEST_FORMAT), spelt out so that a title as a digest lists
+#: it reads like the same title as the blog wrote it
+HOUSE_ABBREVIATIONS = {"LLMs": "large language models", "LLM": "large language model", "LMs": "language models",
+                       "LM": "language model", "NNs": "neural networks", "NN": "neural network",
+                       "ML": "machine learning", "DL": "deep learning", "MoE": "mixture-of-experts"}
+_ABBREVIATION = re.compile(r"(?<![\w-])(" + "|".join(HOUSE_ABBREVIATIONS) + r")(?![\w-])")
+
+
 def _doc(title: str, text: str) -> str:
+    title = _ABBREVIATION.sub(lambda m: HOUSE_ABBREVIATIONS[m.group(1)], title)
     return f"{title} {title} {(text or '')[:TEXT_CHARS]}"
 
 
@@ -247,24 +269,32 @@ class _Model:
 
 # -- the classifier --------------------------------------------------------------------------------
 
+#: the questions the sentence encoder serves when embeddings are on: measured (bench/curation.py),
+#: it lifts the scope filter on real off-topic posts (0.28 → 0.78 left out) and does not help, or
+#: hurts, track and area on the curator's posts
+EMBEDDED_QUESTIONS = ("scope",)
+
+
 class Classifier:
-    def __init__(self, examples: list[Example], model_id: str | None = None, embeddings: bool = False):
-        self.model = model_id or (f"tfidf-use-lr:{MODEL_VERSION}" if embeddings else f"tfidf-lr:{MODEL_VERSION}")
+    def __init__(self, examples: list[Example], model_id: str | None = None, embeddings: bool = False,
+                 embedded: tuple[str, ...] = EMBEDDED_QUESTIONS):
+        embedded = embedded if embeddings else ()
+        self.model = model_id or (f"tfidf-use-lr:{MODEL_VERSION}" if embedded else f"tfidf-lr:{MODEL_VERSION}")
         docs = [_doc(e.title, e.text) for e in examples]
         hints = [e.source_hint or "kind=unknown" for e in examples]
         # scope from the words alone: a known blog posts off-topic too (hiring, front-end, events)
-        self.scope = _Model(embeddings, balanced=True).fit(docs, [""] * len(docs), [bool(e.in_scope) for e in examples])
+        self.scope = _Model("scope" in embedded, balanced=True).fit(docs, [""] * len(docs),
+                                                                    [bool(e.in_scope) for e in examples])
         labelled = [i for i, e in enumerate(examples) if e.in_scope and e.track and e.area]
         # the AWS-only track and the kind of blog are decided by rules (see classify_many); the model
         # learns research against business, from examples that are not AWS-track posts
         tr = [i for i in labelled if examples[i].track in ("research", "business")
               and not _is_lab_row_of_a_business_list(examples[i])]
-        self.track = _Model(embeddings, balanced=True).fit([docs[i] for i in tr], [hints[i] for i in tr],
-                                            [examples[i].track for i in tr])
-        self.area = _Model(embeddings).fit([docs[i] for i in labelled],
-                                           [f"{hints[i]} track={examples[i].track}" for i in labelled],
-                                           [examples[i].area for i in labelled],
-                                           [ORIGIN_WEIGHT.get(examples[i].origin, 1.0) for i in labelled])
+        self.track = _Model("track" in embedded, balanced=True).fit(
+            [docs[i] for i in tr], [hints[i] for i in tr], [examples[i].track for i in tr])
+        self.area = _Model("area" in embedded).fit(
+            [docs[i] for i in labelled], [f"{hints[i]} track={examples[i].track}" for i in labelled],
+            [examples[i].area for i in labelled], [ORIGIN_WEIGHT.get(examples[i].origin, 1.0) for i in labelled])
 
     @classmethod
     def default(cls, settings=None, extra_examples: list[Example] | None = None) -> "Classifier":
@@ -293,12 +323,20 @@ class Classifier:
         area_classes, area_p = self.area.proba(docs, [f"{h} track={t}" for h, (t, _) in zip(hints, tracks)])
         out = []
         for i, (track, track_conf) in enumerate(tracks):
-            a = int(np.argmax(area_p[i]))
+            probs = self._area_priors(items[i], dict(zip(map(str, area_classes), area_p[i])))
+            area = max(probs, key=probs.get)
             out.append(Classification(
-                in_scope=bool(scope_p[i] >= 0.5), in_scope_conf=float(max(scope_p[i], 1 - scope_p[i])),
+                in_scope=bool(scope_p[i] >= SCOPE_THRESHOLD), in_scope_conf=_scope_confidence(float(scope_p[i])),
                 track=track, track_conf=float(track_conf),
-                area=str(area_classes[a]), area_conf=float(area_p[i][a]), model=self.model))
+                area=area, area_conf=float(probs[area]), model=self.model))
         return out
+
+    @staticmethod
+    def _area_priors(item: dict, probs: dict[str, float]) -> dict[str, float]:
+        if CATCH_ALL.search(item["title"]) and "recsys_etc" in probs:
+            probs["recsys_etc"] += CATCH_ALL_PRIOR
+        total = sum(probs.values())
+        return {a: p / total for a, p in probs.items()}
 
     @staticmethod
     def _track(item: dict, probs: dict[str, float]) -> tuple[str, float]:
@@ -326,6 +364,14 @@ def _is_lab_row_of_a_business_list(e: Example) -> bool:
     # the applied-ML list files everything as a business case, research labs' blog posts too; the
     # curator files those as research, so such rows teach the area and the scope but not the track
     return e.origin == "applied-ml" and "kind=research" in e.source_hint
+
+
+def _scope_confidence(p: float) -> float:
+    """How sure the scope decision is, 0.5 at the threshold and 1 at either end, so that settings such
+    as ``min_in_scope_conf`` read the same whatever the threshold."""
+    if p >= SCOPE_THRESHOLD:
+        return 0.5 + 0.5 * (p - SCOPE_THRESHOLD) / (1 - SCOPE_THRESHOLD)
+    return 0.5 + 0.5 * (SCOPE_THRESHOLD - p) / SCOPE_THRESHOLD
 
 
 # -- fit once, reuse -------------------------------------------------------------------------------
