@@ -36,3 +36,25 @@ def test_a_model_below_its_floor_fails_and_one_above_passes():
 def test_every_pinned_gate_names_the_baselines_it_must_beat():
     gates = json.loads((BENCH / "baseline.json").read_text())["gates"]
     assert gates and all(g["above"] and all(".baselines." in b for b in g["above"]) for g in gates.values())
+
+
+def test_a_pool_in_the_listing_format_is_scored_and_learning_is_measured_across_months(tmp_path):
+    bench = _bench()
+    from blogsift.classify import Classifier, seed_examples
+    from blogsift.sources import registry_resolver
+
+    rows = [("2026-01-05", "Serving LLMs on GPUs with vLLM at 10x throughput", True),
+            ("2026-01-20", "Our holiday party", False),
+            ("2026-01-22", "Quarterly community update", False),
+            ("2026-02-03", "Training recommendation models with PyTorch FSDP", True),
+            ("2026-02-10", "Welcome to our new office", False),
+            ("2026-02-25", "Release notes 1.2.3", False)]
+    pool = tmp_path / "listing.jsonl"
+    pool.write_text("\n".join(json.dumps({"url": f"https://pytorch.org/blog/p{i}/", "title": t, "date": d,
+                                          "curator_pick": p}) for i, (d, t, p) in enumerate(rows)) + "\n")
+    result = bench.pool_selection(pool, Classifier(seed_examples()), registry_resolver().resolve)
+    assert (result["posts"], result["picks"], result["same_month_pairs"]) == (6, 2, 4)
+    assert result["random"]["auc"] == 0.5 and result["recency"]["recall@2"] == 0.0  # the two newest are passes
+    learning = result["learning_from_decisions"]
+    assert learning["months_ranked"] == ["2026-01", "2026-02"] and learning["pairs"] == 4
+    assert 0.0 <= learning["auc_before"] <= 1.0 and 0.0 <= learning["auc_after"] <= 1.0
