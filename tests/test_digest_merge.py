@@ -54,6 +54,7 @@ def _hand_edit(text: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.shared
 def test_hand_edits_survive_a_second_publish(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries())
@@ -102,6 +103,7 @@ def test_hand_edits_survive_a_second_publish(store, tmp_path):
     assert third.added == [] and third.conflicts == [] and path.read_text(encoding="utf-8") == out
 
 
+@pytest.mark.shared
 def test_person_wins_a_conflict_and_it_is_reported(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries())
@@ -121,6 +123,7 @@ def test_person_wins_a_conflict_and_it_is_reported(store, tmp_path):
     assert result.updated == [renate] and "    * 기계의 새 요약\n" in out
 
 
+@pytest.mark.shared
 def test_machine_move_relocates_an_untouched_entry(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries()[:3])
@@ -134,6 +137,7 @@ def test_machine_move_relocates_an_untouched_entry(store, tmp_path):
     assert "### 1.1. CV\n" in out    # one CV entry is still there
 
 
+@pytest.mark.shared
 def test_merge_keeps_crlf_and_missing_final_newline():
     base_entries = seed_entries()[:2]
     text = render_markdown(base_entries).rstrip("\n").replace("\n", "\r\n")

@@ -24,6 +24,7 @@ def _plain(title_md: str) -> str:
     return title_md.replace("*", "")
 
 
+@pytest.mark.shared
 def test_seed_dev_emphasis_and_abbreviation_rates():
     rows = seed_rows()
     got = {r["id"]: house_title(r["title"]) for r in rows}
