@@ -272,7 +272,8 @@ class _Model:
 
 #: the questions the sentence encoder serves when embeddings are on, as measured (bench/curation.py):
 #: it lifts the scope filter on real off-topic posts (left out 0.03 → 0.73, on-topic kept 0.99 → 0.97)
-#: and the area within the curator's set (k-fold 0.77 → 0.81); the track it leaves as it is
+#: and the area on the curator's set (protocol (a) 0.72 → 0.74, k-fold 0.81 → 0.86); the track it
+#: leaves as it is
 EMBEDDED_QUESTIONS = ("scope", "area")
 
 
