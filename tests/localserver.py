@@ -67,7 +67,8 @@ class LocalServer:
     """Context manager running the server; ``base_url``, ``url(path)``, ``hits``, ``requests``,
     ``max_in_flight`` (most requests handled at once) while and after it runs."""
 
-    def __init__(self, routes: dict[str, Route | Handler | bytes | str] | None = None):
+    def __init__(self, routes: dict[str, Route | Handler | bytes | str] | None = None, *, host: str = "127.0.0.1"):
+        self.host = host              # any loopback address: 127.0.0.2 is another host to a client
         self.routes: dict[str, Route | Handler | bytes | str] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.requests: list[Request] = []
@@ -89,8 +90,8 @@ class LocalServer:
         for route in self.routes.values():  # compress static gzip routes (bombs) before serving
             if isinstance(route, Route) and route.gzip and route.gzip_cache is None:
                 route.gzip_cache = gzip_module.compress(_bytes(route.body), compresslevel=9)
-        self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._httpd = _Server((self.host, 0), _make_handler(self))
+        self.base_url = f"http://{self.host}:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()

@@ -109,6 +109,37 @@ class ReviewSettings:
 
 
 @dataclass
+class WatchSettings:
+    min_interval_minutes: float = _f(15.0, "shortest interval between two polls of one feed")
+    max_interval_hours: float = _f(24.0, "longest interval between two polls of one feed")
+    window_fraction: float = _f(0.5, "poll at this fraction of the time a feed takes to fill with new posts "
+                                     "(0.5: twice per feed window, so a burst of posts is still seen)")
+    backfill_gaps: bool = _f(True, "when a poll shows the feed no longer reaches back to the previous poll, "
+                                   "backfill the gap from the source's sitemaps or paged feed")
+    stop_timeout: float = _f(30.0, "seconds a stopping watch or worker waits for polls in progress")
+
+
+@dataclass
+class BackfillSettings:
+    max_sitemaps: int = _f(200, "most sitemap documents read per source (an index of 50,000 indexes stops here)")
+    max_sitemap_urls: int = _f(200_000, "most URLs of one source taken from its sitemaps")
+    max_sitemap_depth: int = _f(4, "deepest nesting of sitemap indexes followed")
+    max_sitemap_bytes: int = _f(50_000_000, "largest sitemap accepted, in bytes after decompression "
+                                            "(the sitemap protocol's own limit)")
+    max_feed_pages: int = _f(100, "most pages of a paged feed (WordPress ?paged=N) or archive read")
+    max_posts: int = _f(2000, "most posts fetched by one backfill of one source")
+    deadline_s: float = _f(600.0, "seconds one source's discovery may take")
+
+
+@dataclass
+class QueueSettings:
+    worker_concurrency: int = _f(8, "jobs one `blogsift worker` process runs at once")
+    scheduler_tick_s: float = _f(30.0, "seconds between two looks for due sources by the scheduler")
+    stalled_after_s: float = _f(30.0, "a worker silent (no heartbeat) this long is dead; its jobs are retried")
+    job_retries: int = _f(3, "attempts of a failed job before it is given up")
+
+
+@dataclass
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -116,6 +147,9 @@ class Settings:
     summary: SummarySettings = field(default_factory=SummarySettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     registry: str = _f("", "path of a sources registry TOML to use instead of the built-in one")
 
     def db_url(self) -> str:

@@ -116,6 +116,8 @@ class HTTPStatusError(FetchError):
     def __init__(self, message: str, *, status: int, url: str | None = None, source: str | None = None):
         super().__init__(message, url=url, source=source)
         self.status = status
+        #: the server's Retry-After header, when it sent one with a 429/503
+        self.retry_after: str | None = None
 
 
 class FetchTimeout(FetchError):

@@ -44,7 +44,7 @@ from .errors import (AddressRefused, BotProtection, FetchError, FetchTimeout, HT
                      RobotsDisallowed, TooManyRedirects)
 from .netguard import Resolver, check_host, check_scheme, parse_networks
 
-__all__ = ["Fetcher", "FetchResult", "fetch_once", "decode_body", "bot_protection_signature"]
+__all__ = ["Fetcher", "FetchResult", "fetch_once", "decode_body", "bot_protection_signature", "inflate_gzip_capped"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: worth retrying; 501/505 and every other 4xx say the same thing the next time
@@ -329,7 +329,7 @@ class Fetcher:
     """
 
     def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None, *,
-                 resolver: Resolver | None = None):
+                 resolver: Resolver | None = None, host_gate: Any = None):
         self.settings = settings
         self._transport = transport
         self._resolver = resolver
@@ -341,6 +341,9 @@ class Fetcher:
         self._robots: dict[str, robotparser.RobotFileParser | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._hosts: dict[str, _HostGate] = {}
+        #: ``host -> async context manager`` holding one request slot for that host; the default keeps the
+        #: limits within this process, a shared one (``hostlease``) keeps them across worker processes
+        self._host_gate = host_gate
         self._total: asyncio.Semaphore | None = None
         #: HTTP requests sent (robots.txt, redirects and retries included)
         self.request_count = 0
@@ -379,15 +382,17 @@ class Fetcher:
                                 allowed_networks=self._networks, resolver=self._resolver)
 
     # -- public API ---------------------------------------------------------------------------------
-    async def get(self, url: str, *, source: str | None = None, validators: dict | None = None) -> FetchResult:
-        """Fetch ``url`` (following redirects); raises a :class:`FetchError` subclass on failure."""
+    async def get(self, url: str, *, source: str | None = None, validators: dict | None = None,
+                  max_bytes: int | None = None) -> FetchResult:
+        """Fetch ``url`` (following redirects); raises a :class:`FetchError` subclass on failure.
+        ``max_bytes`` replaces the size cap of the settings for this URL (a sitemap may be 50 MB)."""
         headers: dict[str, str] = {}
         if validators:
             if validators.get("etag"):
                 headers["If-None-Match"] = validators["etag"]
             if validators.get("last_modified"):
                 headers["If-Modified-Since"] = validators["last_modified"]
-        resp, hops = await self._follow(url, source, headers, self.settings.max_bytes, robots=True)
+        resp, hops = await self._follow(url, source, headers, max_bytes or self.settings.max_bytes, robots=True)
         h = resp.headers
         if resp.status == 304:
             return FetchResult(url=url, final_url=resp.url, status=304, headers=h, not_modified=True,
@@ -471,12 +476,16 @@ class Fetcher:
             if status in RETRY_STATUSES:
                 wait = _retry_after_seconds(resp.headers.get("retry-after"))
                 if wait is not None and wait > MAX_RETRY_AFTER_S:
-                    raise HTTPStatusError(f"HTTP {status} {resp.reason}: the server asks to wait {wait:.0f} s, "
+                    exc = HTTPStatusError(f"HTTP {status} {resp.reason}: the server asks to wait {wait:.0f} s, "
                                           f"more than the {MAX_RETRY_AFTER_S:.0f} s allowed; not retried this run",
                                           status=status, url=url, source=source)
+                    exc.retry_after = resp.headers.get("retry-after")  # for a scheduler that can wait
+                    raise exc
                 if last:
-                    raise HTTPStatusError(f"HTTP {status} {resp.reason} after {attempts} attempt"
+                    exc = HTTPStatusError(f"HTTP {status} {resp.reason} after {attempts} attempt"
                                           f"{'s' if attempts > 1 else ''}", status=status, url=url, source=source)
+                    exc.retry_after = resp.headers.get("retry-after")
+                    raise exc
                 await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
                 continue
             if status in (404, 410):
@@ -512,7 +521,8 @@ class Fetcher:
         client = self._http()  # made before taking a slot: building its TLS context takes a while
         if self._total is None:
             self._total = asyncio.Semaphore(max(1, s.total_concurrency))
-        async with self._gate(host).slot(), self._total:
+        gate = self._host_gate(host) if self._host_gate is not None else self._gate(host).slot()
+        async with gate, self._total:
             self.request_count += 1
             try:
                 async with asyncio.timeout(s.total_timeout):
@@ -621,6 +631,24 @@ class Fetcher:
         rules = robotparser.RobotFileParser(robots_url)
         rules.parse(decode_body(resp.content, resp.headers.get("content-type"))[0].splitlines())
         return rules
+
+
+def inflate_gzip_capped(data: bytes, limit: int, *, url: str | None = None, source: str | None = None) -> bytes:
+    """A gzip file's content (a ``.xml.gz`` sitemap served as is), refusing to inflate past ``limit``
+    bytes: a gzip bomb costs no more than the cap."""
+    inflater = _CappedInflater(16 + zlib.MAX_WBITS)
+    out: list[bytes] = []
+    total = 0
+    try:
+        for piece in inflater.feed(data, limit + 1):
+            total += len(piece)
+            if total > limit:
+                raise ResponseTooLarge(f"gzip content inflates past the {limit:,}-byte cap; stopped",
+                                       url=url, source=source)
+            out.append(piece)
+    except zlib.error as exc:
+        raise FetchError(f"gzip content cannot be decompressed: {exc}", url=url, source=source) from exc
+    return b"".join(out)
 
 
 def fetch_once(url: str, settings: FetchSettings, *, source: str | None = None, validators: dict | None = None,

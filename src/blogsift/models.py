@@ -50,6 +50,10 @@ class Source:
     aws: bool = False             # an AWS ML blog (its posts may go to the AWS-only track)
     reputation: float = 0.5       # 0..1 prior on the quality of the source
     enabled: bool = True
+    #: how past posts can be found when the feed no longer lists them (``discovery.py``), e.g.
+    #: ``{methods = ["sitemap"], sitemap = "https://…/post-sitemap.xml", post_url_pattern = "/blog/"}``;
+    #: empty: try robots.txt sitemaps, /sitemap.xml and a WordPress-style paged feed
+    discovery: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -174,12 +174,7 @@ class Pipeline:
             parsed = parse_feed(result.content, result.final_url, source=source.key, headers=result.headers)
             for w in parsed.warnings:
                 report.warnings.append(f"{source.key}: {w}")
-            items = parsed.items[: self.settings.fetch.max_posts_per_source]
-            new_items = [it for it in items if not store.post_exists(self._canonical(it.url))]
-            pages = await self._fetch_pages(fetcher, source, new_items) if self.settings.fetch.fetch_pages \
-                else [None] * len(new_items)
-            for item, page in zip(new_items, pages):
-                self._store_post(source, item, page, report)
+            await self.ingest(fetcher, source, parsed.items[: self.settings.fetch.max_posts_per_source], report)
             # validators last: if the run dies before this, the next run sees the feed again (no 304)
             store.put_validators(source.feed_url, result.etag, result.last_modified, result.status,
                                  result.content_hash)
@@ -190,6 +185,16 @@ class Pipeline:
             self._source_failed(source, status, str(exc), report)
         except (FetchError, FeedError) as exc:
             self._source_failed(source, "error", str(exc), report)
+
+    async def ingest(self, fetcher: Any, source: Source, items: list[FeedItem], report: RunReport) -> list[FeedItem]:
+        """Fetch, extract and store those of ``items`` not stored yet; returns them. The one way a post
+        enters the store, whoever found it (a run, the watcher, a backfill, a queued job)."""
+        new_items = [it for it in items if not self.store.post_exists(self._canonical(it.url))]
+        pages = await self._fetch_pages(fetcher, source, new_items) if self.settings.fetch.fetch_pages \
+            else [None] * len(new_items)
+        for item, page in zip(new_items, pages):
+            self._store_post(source, item, page, report)
+        return new_items
 
     def _source_failed(self, source: Source, status: str, message: str, report: RunReport) -> None:
         self.store.set_source_status(source.key, status, message)
