@@ -89,11 +89,11 @@ class Blog:
     def __call__(self, req: Request) -> Route:
         parts = urlsplit(req.path)
         path, query = parts.path, parse_qs(parts.query)
-        if self.retry_after is not None:
+        if self.retry_after is not None and path == "/feed/":
             return Route(status=503, headers={"Retry-After": self.retry_after}, body="busy")
         if path == "/feed/":
             page = int((query.get("paged") or ["1"])[0]) if self.kind == "wordpress" else 1
-            return self._feed(page)
+            return self._feed(page, req.headers.get("if-none-match"))
         if path == "/robots.txt":
             if self.kind == "sitemap":
                 return Route(body=f"User-agent: *\nAllow: /\nSitemap: {self.server.url('/sitemap_index.xml')}\n",
@@ -108,7 +108,7 @@ class Blog:
                 return self._article(post)
         return Route(status=404, body="not found", content_type="text/plain")
 
-    def _feed(self, page: int) -> Route:
+    def _feed(self, page: int, if_none_match: str | None = None) -> Route:
         posts = self.visible()[(page - 1) * FEED_SIZE: page * FEED_SIZE]
         if page > 1 and not posts:
             return Route(status=404, body="no such page", content_type="text/plain")
@@ -120,6 +120,8 @@ class Blog:
         body = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{self.key}</title>'
                 f"<link>{self.home}</link>{generator}{items}</channel></rss>")
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
+        if if_none_match == etag:
+            return Route(status=304, body=b"", headers={"ETag": etag})
         return Route(body=body, content_type="application/rss+xml", headers={"ETag": etag})
 
     def _months(self) -> list[str]:

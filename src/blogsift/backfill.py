@@ -43,7 +43,7 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
     settings, store = pipeline.settings, pipeline.store
     result = BackfillResult(source.key, since, until)
     try:
-        methods = await discover(fetcher, source, since, until, settings)
+        methods = await discover(fetcher, source, since, until, settings, known=lambda url: _stored_date(store, url))
     except SourceError as exc:
         result.problems.append(str(exc))
         store.add_source_problems(source.key, result.problems, now)
@@ -76,6 +76,11 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
                                "a period its feed no longer covers may have holes")
     store.add_source_problems(source.key, result.problems, now)
     return result
+
+
+def _stored_date(store, url: str) -> datetime | None:
+    post = store.get_post(canonical_url(url))
+    return post.published if post is not None else None
 
 
 def run_backfill(store, settings, since: datetime, until: datetime, *, keys: list[str] | None = None,

@@ -30,7 +30,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 #: command modules; each exposes register(app)
-COMMAND_MODULES = ["core", "sources", "digest", "curate", "summarize", "review"]
+COMMAND_MODULES = ["core", "sources", "digest", "curate", "summarize", "review", "watch"]
 
 
 def store_url(db: str) -> str:

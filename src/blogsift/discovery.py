@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -142,11 +143,14 @@ class _Scope:
 
 
 class _Period:
-    def __init__(self, since: datetime, until: datetime):
-        self.since, self.until = since, until
+    def __init__(self, since: datetime, until: datetime, known: Callable[[str], datetime | None]):
+        self.since, self.until, self.known = since, until, known
 
     def place(self, url: str, published: datetime | None, lastmod: datetime | None) -> tuple[str, datetime | None]:
-        """``"in" | "before" | "after" | "unsure" | "undated"`` and the date used."""
+        """``"in" | "before" | "after" | "undated"`` and the date used."""
+        stored = self.known(url)
+        if stored is not None:  # a post already stored has its page's own date
+            return self._where(stored), stored
         dated = date_in_url(url)
         if dated is not None:
             day, exact = dated
@@ -159,20 +163,21 @@ class _Period:
         if published is not None:
             return self._where(published), published
         if lastmod is not None:
-            if lastmod < self.since:
-                return "before", lastmod
-            return ("in", None) if lastmod < self.until else ("unsure", lastmod)
+            # published ≤ lastmod: a post modified before the period was published before it; one
+            # modified after it is taken to be published after it (counted and said in the notes)
+            return ("before" if lastmod < self.since else "in" if lastmod < self.until else "after"), lastmod
         return "undated", None
 
     def _where(self, when: datetime) -> str:
         return "before" if when < self.since else ("after" if when >= self.until else "in")
 
 
-async def discover(fetcher: Fetcher, source: Source, since: datetime, until: datetime,
-                   settings: Settings) -> list[MethodResult]:
-    """Every configured method's finds for ``[since, until)``, in the registry's order."""
+async def discover(fetcher: Fetcher, source: Source, since: datetime, until: datetime, settings: Settings,
+                   known: Callable[[str], datetime | None] = lambda url: None) -> list[MethodResult]:
+    """Every configured method's finds for ``[since, until)``, in the registry's order. ``known(url)``:
+    the publication date of a post already stored (it places the URL better than a ``lastmod``)."""
     cfg = discovery_config(source)
-    scope, period = _Scope(source, cfg), _Period(since, until)
+    scope, period = _Scope(source, cfg), _Period(since, until, known)
     out = []
     for method in cfg.methods:
         if method == "sitemap":
@@ -205,22 +210,23 @@ async def _by_sitemap(fetcher, source, cfg, scope, period, settings) -> MethodRe
         else:
             result.notes.append(f"no sitemap at {', '.join(starts)}")
         return result
+    if not scan.entries:
+        result.notes.append(f"{len(scan.documents)} sitemap(s), none listing a post of this source")
+        return result
     result.available = True
-    counts = {"before": 0, "after": 0, "unsure": 0, "undated": 0}
+    counts = {"before": 0, "after": 0, "undated": 0}
     for entry in scan.entries:
         where, _ = period.place(entry.url, entry.published, entry.lastmod)
         if where == "in":
             result.found.append(Found(entry.url, _published_hint(entry.url, entry.published), "sitemap"))
         else:
             counts[where] += 1
-    result.notes.append(f"{len(scan.documents)} sitemap(s), {len(scan.entries)} post URLs, "
-                        f"{len(result.found)} in the period")
-    if counts["unsure"]:
-        result.problems.append(f"{counts['unsure']} URLs were modified after the period and carry no date in "
-                               f"the URL: not fetched, so posts of the period among them may be missing")
+    result.notes.append(f"{len(scan.documents)} sitemap(s), {len(scan.entries)} post URLs: {len(result.found)} "
+                        f"in the period, {counts['before']} before, {counts['after']} after (by URL date, "
+                        f"stored date or lastmod)")
     if counts["undated"]:
         result.problems.append(f"{counts['undated']} URLs have neither lastmod nor a date in the URL: not fetched")
-    result.complete = not scan.truncated and not counts["unsure"] and not counts["undated"]
+    result.complete = not scan.truncated and not counts["undated"]
     return result
 
 

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import Settings
+from .coverage import record_feed, record_not_modified
 from .errors import FeedError, FetchError, HTTPStatusError
 from .models import FeedItem, Source
 from .sourceset import ensure_registry
@@ -167,6 +168,7 @@ class Pipeline:
             validators = store.get_validators(source.feed_url)
             result = await fetcher.get(source.feed_url, source=source.key, validators=validators)
             if result.not_modified:
+                record_not_modified(store, source.key, (validators or {}).get("fetched_at"), datetime.now(UTC))
                 report.feeds_not_modified += 1
                 store.set_source_status(source.key, "ok", None)
                 report.sources_ok.append(source.key)
@@ -175,6 +177,7 @@ class Pipeline:
             for w in parsed.warnings:
                 report.warnings.append(f"{source.key}: {w}")
             await self.ingest(fetcher, source, parsed.items[: self.settings.fetch.max_posts_per_source], report)
+            record_feed(store, source.key, [it.published for it in parsed.items], len(parsed.items), datetime.now(UTC))
             # validators last: if the run dies before this, the next run sees the feed again (no 304)
             store.put_validators(source.feed_url, result.etag, result.last_modified, result.status,
                                  result.content_hash)

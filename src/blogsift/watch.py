@@ -25,19 +25,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .config import Settings
+from .coverage import FULL_FEED_MIN, record_feed, record_not_modified
 from .errors import FeedError, FetchError, HTTPStatusError
 from .models import Source
 from .schedule import (Bounds, Decision, FeedWindow, failure_interval, feed_window, next_interval,
                        retry_after_seconds, server_hints)
 
-__all__ = ["Clock", "SystemClock", "SimulatedClock", "PollResult", "PassReport", "Watcher", "FULL_FEED_MIN",
-           "BEGINNING"]
+__all__ = ["Clock", "SystemClock", "SimulatedClock", "PollResult", "PassReport", "Watcher"]
 
-#: the smallest number of entries a blog platform truncates its feed to (WordPress and Medium 10,
-#: Ghost 15, Blogger 25): a feed with fewer entries lists every post the blog has
-FULL_FEED_MIN = 10
-#: coverage start of a feed that lists every post the blog has
-BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
 
 
@@ -154,13 +149,12 @@ class Watcher:
         store.set_source_status(source.key, "ok", None)
         poll = PollResult(source.key, "ok", new_posts=len(new))
         full = len(parsed.items) >= FULL_FEED_MIN
-        start = window.oldest if full and window.oldest is not None else BEGINNING
         previous = state.get("last_ok_at")
         if full and previous is not None and window.oldest is not None and window.oldest > previous:
             poll.gap = (previous, window.oldest)
             if self.settings.watch.backfill_gaps:
                 poll.gap_filled = await self._fill_gap(fetcher, source, previous, window.oldest, now)
-        store.add_coverage(source.key, start, now, "feed")
+        record_feed(store, source.key, [it.published for it in parsed.items], len(parsed.items), now)
         decision = next_interval(window, self.bounds, hint_s=server_hints(result.headers, _ttl_minutes(result.content)))
         dated_new = [it.published for it in new if it.published is not None]
         values = self._schedule_values(decision, now, window)
@@ -179,8 +173,7 @@ class Watcher:
 
     def _not_modified(self, source: Source, state: dict, headers: dict, now: datetime) -> PollResult:
         # the feed is the one we read at the last full poll, so nothing was published since then
-        if state.get("last_ok_at") is not None:
-            self.store.add_coverage(source.key, state["last_ok_at"], now, "feed")
+        record_not_modified(self.store, source.key, state.get("last_ok_at"), now)
         window = FeedWindow(state.get("feed_entries") or 0, state.get("feed_oldest"), state.get("feed_newest"))
         decision = next_interval(window, self.bounds, hint_s=server_hints(headers))
         values = self._schedule_values(decision, now, window)
@@ -242,7 +235,7 @@ class Watcher:
         while not stop.is_set():
             if until is not None and self.clock.now() >= until:
                 return
-            report = await self.poll_due()
+            report = await self._pass_until_stopped(stop)
             if on_pass is not None and report.polled:
                 on_pass(report)
             if stop.is_set():
@@ -255,6 +248,25 @@ class Watcher:
                 wait = min(wait, self.settings.queue.scheduler_tick_s)
             if wait > 0:
                 await self.clock.sleep(wait, stop)
+
+
+    async def _pass_until_stopped(self, stop: asyncio.Event) -> PassReport:
+        """One pass; on a stop request the polls in progress get ``watch.stop_timeout`` seconds to finish,
+        then are cancelled (each post and each poll's state is committed on its own, so nothing is lost:
+        the next start polls those sources again)."""
+        task = asyncio.ensure_future(self.poll_due())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                await asyncio.wait({task}, timeout=self.settings.watch.stop_timeout)
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                return PassReport()
+            return task.result()
+        finally:
+            stopped.cancel()
 
 
 def _ttl_minutes(content: bytes) -> float | None:

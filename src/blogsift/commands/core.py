@@ -106,6 +106,7 @@ def run(
         with store.run_lock():   # the digest write too: a second run waits its turn
             report = Pipeline(store, ctx.settings, console=console).run(since=start, until=end,
                                                                         fetch=not no_fetch)
+            print_coverage(store, start, end)  # before the digest is written: a period with holes is said first
             notes: list[str] = []
             merged = write_digest(store, ctx.settings, out, notes=notes)
     except BlogsiftError as exc:
@@ -114,6 +115,20 @@ def run(
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
     print_report(report, out, notes)
     print_merge(merged, out)
+
+
+def print_coverage(store, start: datetime, end: datetime, keys: list[str] | None = None) -> bool:
+    """Say per source whether the period's posts are all known; True when some may be missing."""
+    from ..coverage import period_coverage
+    verdicts = period_coverage(store, start, end, datetime.now(UTC), keys)
+    holes = [v for v in verdicts if not v.complete]
+    console.print(f"coverage of {start:%Y-%m-%d} … {end:%Y-%m-%d}: {len(verdicts) - len(holes)} of {len(verdicts)} "
+                  f"sources complete")
+    for v in holes:
+        console.print(f"[yellow]! {v.source}[/yellow]: {v.describe()} "
+                      f"(`blogsift backfill --source {v.source}` fills it where a sitemap or paged feed exists)",
+                      highlight=False)
+    return bool(holes)
 
 
 def demo(
@@ -162,3 +177,5 @@ def status() -> None:
             f"decisions: {len(store.all_decisions())}")
     for r in store.last_runs(5):
         c.print(f"run {r['id']}: {r['status']} at {r['started_at']:%Y-%m-%d %H:%M}")
+    from .watch import schedule_table
+    c.print(schedule_table(store))

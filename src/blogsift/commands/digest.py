@@ -103,6 +103,20 @@ def render_cmd(
     console.print(f"{format.value} written to [bold]{output}[/bold]")
 
 
+def _warn_holes(store, month: Optional[str]) -> None:
+    """Before publishing: say which sources may be missing posts of the month(s) being published (the
+    month given, else the months of the machine's entries; imported months are the person's own)."""
+    from ..pipeline import month_bounds
+    from .core import print_coverage
+
+    months = {month} if month else {e["month"] for e in store.list_entries() if e.get("origin") == "machine"}
+    for m in sorted(months):
+        start, end = month_bounds(m)
+        if print_coverage(store, start, end):
+            console.print(f"[yellow]warning:[/yellow] {m} may be missing posts of the sources above; "
+                          f"publishing anyway")
+
+
 def publish_cmd(
     into: Path = typer.Option(..., "--into", help="the digest file to add to (created if missing)"),
     month: Optional[str] = typer.Option(None, "--month", help="only the entries of this month (YYYY-MM)"),
@@ -117,6 +131,7 @@ def publish_cmd(
     month = _month(month)
     store = ctx.store()
     try:
+        _warn_holes(store, month)   # before anything is written: a month with holes is said first
         # key figures (digest.images, or a person's pick) saved under images/ beside the file
         figures = attach_figures(store, ctx.settings, into.parent / "images", month=month)
         result = publish_into(into, entries_from_store(store, month), store,

@@ -9,7 +9,8 @@ refuses), decisions are append-only, and each produced record says what produced
 
 One module per concern, over the connection layer of ``schema``: ``sources`` (registry rows, HTTP
 validators), ``posts`` (posts and produced results), ``entries`` (digest entries, summaries, decisions),
-``runs`` (and the run lock), ``cache`` (cache and documents), ``figures`` (figure candidates of posts).
+``runs`` (and the run lock), ``cache`` (cache and documents), ``figures`` (figure candidates of posts),
+``watch`` (polling schedule, coverage of periods).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from .posts import PostRows
 from .runs import RunRows
 from .schema import SCHEMA_VERSION, MIGRATIONS, StoreBase, metadata, utcnow
 from .sources import SourceRows
+from .watch import WatchRows
 
 __all__ = ["Store", "SCHEMA_VERSION", "MIGRATIONS", "metadata", "utcnow"]
 
 
-class Store(SourceRows, PostRows, EntryRows, FigureRows, RunRows, CacheRows, StoreBase):
+class Store(SourceRows, PostRows, EntryRows, FigureRows, RunRows, CacheRows, WatchRows, StoreBase):
     """All of blogsift's state. ``Store("sqlite:///path.db")`` or a PostgreSQL URL."""

@@ -46,6 +46,7 @@ sources_t = T(
     C("fail_count", sa.Integer, nullable=False, default=0),
     C("last_run_at", sa.DateTime(timezone=True)),
     C("added_at", sa.DateTime(timezone=True)),
+    C("discovery", sa.JSON),      # how past posts are found (discovery.py); NULL = the defaults
 )
 
 validators_t = T(
@@ -180,6 +181,46 @@ run_lock_t = T(
 )
 
 
+# -- watching (store/watch.py) -----------------------------------------------------------------------
+watch_t = T(
+    "watch_state", metadata,
+    C("source_key", sa.String(128), primary_key=True),
+    C("next_poll_at", sa.DateTime(timezone=True), index=True),
+    C("claimed_until", sa.DateTime(timezone=True)),     # a queued poll owns the source until then
+    C("last_poll_at", sa.DateTime(timezone=True)),
+    C("last_ok_at", sa.DateTime(timezone=True)),
+    C("last_new_post_at", sa.DateTime(timezone=True)),
+    C("interval_s", sa.Float),
+    C("reason", sa.Text),
+    C("last_outcome", sa.String(32)),                   # ok | not_modified | error
+    C("last_error", sa.Text),
+    C("failures", sa.Integer, nullable=False, default=0),
+    C("polls", sa.Integer, nullable=False, default=0),
+    C("not_modified", sa.Integer, nullable=False, default=0),
+    C("posts_found", sa.Integer, nullable=False, default=0),
+    C("feed_entries", sa.Integer),
+    C("feed_oldest", sa.DateTime(timezone=True)),
+    C("feed_newest", sa.DateTime(timezone=True)),
+    C("fill_s", sa.Float),                              # seconds the feed takes to fill at its rate
+    C("problems", sa.JSON),                             # [{"at", "what"}], newest first
+)
+
+coverage_t = T(
+    "coverage", metadata,
+    C("id", sa.Integer, primary_key=True, autoincrement=True),
+    C("source_key", sa.String(128), nullable=False, index=True),
+    C("start_at", sa.DateTime(timezone=True), nullable=False),
+    C("end_at", sa.DateTime(timezone=True), nullable=False),
+    C("method", sa.String(64), nullable=False),         # feed | backfill | feed+backfill
+)
+
+host_slots_t = T(
+    "host_slots", metadata,                             # PostgreSQL only: politeness across workers
+    C("host", sa.String(255), primary_key=True),
+    C("next_start", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def _migration_1(conn: sa.Connection) -> None:
     metadata.create_all(conn)
 
@@ -198,8 +239,17 @@ def _migration_figures(conn: sa.Connection) -> None:
     figures_t.create(conn, checkfirst=True)
 
 
+def _migration_watch(conn: sa.Connection) -> None:
+    """Watching: schedule, coverage, host slots; sources.discovery (create_all on a new store has them)."""
+    for table in (watch_t, coverage_t, host_slots_t):
+        table.create(conn, checkfirst=True)
+    if "discovery" not in {c["name"] for c in sa.inspect(conn).get_columns("sources")}:
+        conn.execute(sa.text("ALTER TABLE sources ADD COLUMN discovery JSON"))
+
+
 #: versioned migrations, applied in order; each runs in one transaction with the version bump
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_figures]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_figures,
+                                                     _migration_watch]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -27,7 +27,8 @@ class SourceRows:
         m = row._mapping
         return Source(key=m["key"], name=m["name"], feed_url=m["feed_url"], home_url=m["home_url"] or "",
                       org=m["org"], kind=m["kind"], lang=m["lang"], aws=bool(m["aws"]),
-                      reputation=float(m["reputation"]), enabled=bool(m["enabled"]))
+                      reputation=float(m["reputation"]), enabled=bool(m["enabled"]),
+                      discovery=dict(m["discovery"] or {}))
 
     def get_source(self, key: str) -> Source | None:
         with self.engine.connect() as conn:

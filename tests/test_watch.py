@@ -1,0 +1,175 @@
+"""Watching feeds over a simulated month against a real local blog web, with a real SQLite store.
+
+Three blogs publish 60 posts a month while their feeds hold 10: one WordPress-like (``?paged=``), one
+with a sitemap index only, one with neither. The watcher runs at its adaptive interval, is stopped for
+six days mid-month (more posts than a feed holds appear meanwhile) and restarted from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from blogweb import Blog, blog_web, make_posts
+
+from blogsift.coverage import period_coverage
+from blogsift.schedule import Bounds, feed_window, next_interval, server_hints
+from blogsift.store import Store
+from blogsift.watch import SimulatedClock, Watcher
+
+NOV, DEC = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+DOWN, UP = datetime(2026, 11, 10, 12, tzinfo=UTC), datetime(2026, 11, 16, 12, tzinfo=UTC)
+
+
+def _web(clock):
+    start = NOV - timedelta(days=12)
+    return [Blog(kind, kind, make_posts(kind, start, DEC), clock) for kind in ("wordpress", "sitemap", "plain")]
+
+
+def _add(store, blogs):
+    store.put_document("registry_seeded", "test")
+    for b in blogs:
+        store.upsert_source(b.source())
+
+
+def _watch(store, settings, clock, until):
+    asyncio.run(Watcher(store, settings, clock=clock).run(asyncio.Event(), until=until))
+
+
+def _found(store, blog, since, until):
+    stored = {p.url for p in store.list_posts(source_key=blog.key)}
+    period = [p for p in blog.posts if since <= p.published < until]
+    return period, [p for p in period if blog.url(p) in stored]
+
+
+def test_a_month_of_watching_finds_every_post_or_says_where_it_may_have_missed(store, settings):
+    clock = SimulatedClock(NOV)
+    blogs = _web(clock)
+    with blog_web(blogs):
+        _add(store, blogs)
+        _watch(store, settings, clock, DOWN)
+        # stopped for six days: 12 posts appear per blog, more than a feed holds; a new process resumes
+        clock.set(UP)
+        _watch(store, settings, clock, DEC + timedelta(days=1, hours=1))
+        wordpress, sitemap, plain = blogs
+        for blog in (wordpress, sitemap):
+            period, found = _found(store, blog, NOV, DEC)
+            assert len(period) == 60 and len(found) == 60, blog.key
+        period, found = _found(store, plain, NOV, DEC)
+        assert len(found) < len(period)  # the posts that left its feed while nobody looked are gone
+        verdicts = {v.source: v for v in period_coverage(store, NOV, DEC, clock.now())}
+        assert verdicts["wordpress"].complete and verdicts["sitemap"].complete
+        hole = verdicts["plain"]
+        assert not hole.complete and len(hole.holes) == 1
+        start, end = hole.holes[0]
+        missed = [p for p in plain.posts if p not in found and NOV <= p.published < DEC]
+        assert all(start <= p.published < end for p in missed)  # the hole reported is where posts went missing
+        assert "may be missed" in store.watch_state("plain")["problems"][-1]["what"] or \
+            any("may be missed" in p["what"] for p in store.watch_state("plain")["problems"])
+        # the adaptive interval: a feed holding ~5 days is polled at the 1-day maximum, never less often
+        state = store.watch_state("wordpress")
+        assert state["interval_s"] == 24 * 3600
+        assert state["polls"] >= 25
+        # nothing stored twice and no request for a post before it was published
+        urls = [p.url for p in store.list_posts()]
+        assert len(urls) == len(set(urls))
+
+
+def test_conditional_get_saves_bodies_and_extends_coverage(store, settings):
+    clock = SimulatedClock(NOV)
+    blog = Blog("quiet", "plain", make_posts("quiet", NOV - timedelta(days=40), NOV, per_month=8), clock)
+    with blog_web([blog]):
+        _add(store, [blog])
+        _watch(store, settings, clock, NOV + timedelta(days=5))
+        state = store.watch_state("quiet")
+        assert state["not_modified"] >= 3  # the blog stopped posting: every later poll is a 304
+        assert [r for r in blog.server.requests if r.path == "/feed/" and "if-none-match" in r.headers]
+        [verdict] = period_coverage(store, NOV, NOV + timedelta(days=4), clock.now())
+        assert verdict.complete
+
+
+def test_schedule_follows_the_publishing_rate_and_the_server():
+    bounds = Bounds(min_s=15 * 60, max_s=86400, window_fraction=0.5)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    busy = feed_window([now - timedelta(hours=2 * i) for i in range(10)], now)      # 12 posts a day
+    assert next_interval(busy, bounds).interval_s == pytest.approx(busy.fill_s * 0.5)
+    assert next_interval(busy, bounds).interval_s < 12 * 3600
+    burst = feed_window([now - timedelta(minutes=i) for i in range(10)], now)       # 10 posts in 10 minutes
+    assert next_interval(burst, bounds).interval_s == 15 * 60
+    # a fresh-for hint longer than the fill time is capped there; Retry-After of a year is bounded
+    hint = next_interval(busy, bounds, hint_s=server_hints({"cache-control": "public, max-age=86400"}))
+    assert hint.interval_s == pytest.approx(busy.fill_s)
+    year = next_interval(busy, bounds, retry_after_s=365 * 86400)
+    assert year.interval_s == 86400 and "maximum" in year.reason
+    assert next_interval(feed_window([], now), bounds).interval_s == 86400
+
+
+def test_retry_after_of_a_year_is_bounded_and_reported(store, settings):
+    clock = SimulatedClock(NOV)
+    blog = Blog("busy", "plain", make_posts("busy", NOV - timedelta(days=10), NOV), clock,
+                retry_after=str(365 * 86400))
+    with blog_web([blog]):
+        _add(store, [blog])
+        report = asyncio.run(Watcher(store, settings, clock=clock).poll_due())
+    assert report.errors and "busy" in report.errors
+    state = store.watch_state("busy")
+    assert state["next_poll_at"] == NOV + timedelta(hours=24)
+    assert any("Retry-After" in p["what"] for p in state["problems"])
+
+
+def test_status_shows_the_schedule_and_warns_when_the_interval_outruns_the_window(store, settings):
+    from blogsift.commands.watch import schedule_rows
+
+    clock = SimulatedClock(NOV)
+    settings.watch.min_interval_minutes = 12 * 60  # a floor above what a bursty blog needs
+    blog = Blog("bursty", "plain", make_posts("bursty", NOV - timedelta(days=2), NOV, per_month=600), clock)
+    with blog_web([blog]):
+        _add(store, [blog])
+        _watch(store, settings, clock, NOV + timedelta(hours=1))
+    [row] = schedule_rows(store, clock.now())
+    assert row["last_poll"] == NOV and row["next_poll"] == NOV + timedelta(hours=12)
+    assert row["window_days"] < 0.5 and row["last_new_post"] is not None
+    assert "posts may be missed" in row["warning"]
+
+
+def test_watch_command_stops_cleanly_on_sigterm_and_resumes(tmp_path):
+    clock_posts = make_posts("cli", datetime.now(UTC) - timedelta(days=20), datetime.now(UTC))
+
+    class Now:
+        def now(self):
+            return datetime.now(UTC)
+
+    blog = Blog("cli", "wordpress", clock_posts, Now())
+    db = tmp_path / "w.db"
+    cfg = tmp_path / "blogsift.toml"
+    cfg.write_text("[fetch]\nallow_private_addresses = true\nper_host_delay = 0.0\n")
+    env = {**os.environ, "BLOGSIFT_CONFIG": str(cfg), "BLOGSIFT_DB": str(db)}
+    with blog_web([blog]):
+        store = Store(f"sqlite:///{db}")
+        _add(store, [blog])
+        exe = Path(sys.executable).with_name("blogsift")
+        proc = subprocess.Popen([str(exe), "watch"], env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (store.watch_state("cli") or {}).get("last_ok_at"):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopped" in err
+        state = store.watch_state("cli")
+        assert state["next_poll_at"] > datetime.now(UTC)  # restart-safe: the schedule is in the store
+        before = len(store.list_posts())
+        assert before == 10
+        # cron style: one pass, nothing due yet, nothing fetched
+        out = subprocess.run([str(exe), "poll"], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and "polled 0" in out.stderr
+        status = subprocess.run([str(exe), "status"], env=env, capture_output=True, text=True, timeout=60)
+        assert "cli" in status.stdout and "next poll" in status.stdout
+        store.close()
