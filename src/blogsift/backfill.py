@@ -36,8 +36,9 @@ class BackfillResult:
 
 
 async def backfill_source(pipeline, fetcher, source: Source, since: datetime, until: datetime, *,
-                          now: datetime) -> BackfillResult:
-    """Find and store ``source``'s posts of [since, until); record coverage and problems in the store."""
+                          now: datetime, ingest: Any = None) -> BackfillResult:
+    """Find and store ``source``'s posts of [since, until); record coverage and problems in the store.
+    ``ingest``: how the found posts are stored (default: fetched here by the pipeline)."""
     from .pipeline import RunReport
 
     settings, store = pipeline.settings, pipeline.store
@@ -67,7 +68,7 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
         result.problems.append(f"{len(items)} posts found; fetched the first {limit} (backfill.max_posts)")
         result.complete = False
         items = items[:limit]
-    new = await pipeline.ingest(fetcher, source, items, RunReport())
+    new = await (ingest or pipeline.ingest)(fetcher, source, items, RunReport())
     result.new_posts = len(new)
     if result.complete:
         store.add_coverage(source.key, since, min(until, now), "backfill")

@@ -137,6 +137,8 @@ class QueueSettings:
     scheduler_tick_s: float = _f(30.0, "seconds between two looks for due sources by the scheduler")
     stalled_after_s: float = _f(30.0, "a worker silent (no heartbeat) this long is dead; its jobs are retried")
     job_retries: int = _f(3, "attempts of a failed job before it is given up")
+    summarize_new_posts: bool = _f(True, "workers summarize each new post ahead of the run that selects it "
+                                         "(with an LLM this spends tokens on posts that may not be selected)")
 
 
 @dataclass

@@ -111,7 +111,7 @@ class Watcher:
     """Polls the store's enabled sources when each is due. ``host_gate``: see :class:`~blogsift.fetch.Fetcher`."""
 
     def __init__(self, store, settings: Settings, *, clock: Clock | None = None, transport: Any = None,
-                 console=None, host_gate: Any = None):
+                 console=None, host_gate: Any = None, ingest: Any = None):
         from .pipeline import Pipeline
 
         self.store = store
@@ -121,6 +121,8 @@ class Watcher:
         self.transport = transport
         self.host_gate = host_gate
         self.pipeline = Pipeline(store, settings, transport=transport, console=console, progress=False)
+        #: how new posts are stored: fetched here (the pipeline's ingest), or as queued jobs (``jobs.py``)
+        self.ingest = ingest or self.pipeline.ingest
 
     def fetcher(self):
         from .fetch import Fetcher
@@ -144,7 +146,7 @@ class Watcher:
         items = parsed.items[: self.settings.fetch.max_posts_per_source]
         window = feed_window([it.published for it in items], now)
         report = RunReport()
-        new = await self.pipeline.ingest(fetcher, source, items, report)
+        new = await self.ingest(fetcher, source, items, report)
         store.put_validators(source.feed_url, result.etag, result.last_modified, result.status, result.content_hash)
         store.set_source_status(source.key, "ok", None)
         poll = PollResult(source.key, "ok", new_posts=len(new))
@@ -206,7 +208,7 @@ class Watcher:
     async def _fill_gap(self, fetcher, source: Source, since: datetime, until: datetime, now: datetime) -> bool:
         from .backfill import backfill_source
 
-        result = await backfill_source(self.pipeline, fetcher, source, since, until, now=now)
+        result = await backfill_source(self.pipeline, fetcher, source, since, until, now=now, ingest=self.ingest)
         if not result.complete:
             self.store.add_source_problems(
                 source.key, [f"posts published {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} may be missed: the "

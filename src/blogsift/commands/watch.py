@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from datetime import UTC, datetime
 from typing import Optional
@@ -23,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.command("watch")(watch)
     app.command("poll")(poll)
     app.command("backfill")(backfill)
+    app.command("worker")(worker)
 
 
 def _watcher():
@@ -134,6 +136,28 @@ def backfill(
     for r in results:
         for p in r.problems:
             console.print(f"[yellow]! {r.source}[/yellow]: {p}")
+
+
+def worker(
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c",
+                                              help="jobs run at once (default: settings queue.worker_concurrency)"),
+) -> None:
+    """Run queued jobs (polls, page fetch + extraction, summaries) until SIGTERM. Needs a PostgreSQL
+    store; start any number, on any machines that reach the database; `blogsift watch` schedules."""
+    import logging
+
+    from ..cli import fail, get_context
+    from ..jobs import run_worker
+
+    ctx = get_context()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        store = ctx.store()
+        console.print(f"worker {os.getpid()} taking jobs from {store.engine.url.render_as_string()}")
+        asyncio.run(run_worker(store, ctx.settings, concurrency=concurrency))
+    except BlogsiftError as exc:
+        raise fail(exc)
+    console.print("stopped")
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
