@@ -23,8 +23,6 @@ from localserver import LocalServer, Request, Route
 from blogsift.models import Source
 from blogsift.store import Store
 
-pytestmark = pytest.mark.postgres
-
 HOSTS, BLOGS_PER_HOST, POSTS_PER_BLOG = 10, 20, 2
 PER_HOST_CONCURRENCY, PER_HOST_DELAY = 2, 0.04
 PAGE = ("<html><head><title>{t}</title><meta property='article:published_time' content='{iso}'></head><body>"
@@ -93,6 +91,7 @@ def _start(args, env, log: Path):
     return subprocess.Popen([str(exe), *args], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
 
+@pytest.mark.postgres
 def test_two_workers_and_a_scheduler_survive_a_killed_worker(queue_db_url, tmp_path):
     cfg = tmp_path / "blogsift.toml"
     cfg.write_text(f"""
@@ -177,3 +176,20 @@ stop_timeout = 5.0
 
 def _logs(tmp_path: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(tmp_path.glob("*.log")))
+
+
+def test_the_summary_job_summarizes_a_new_post_and_keeps_a_persons(store, settings):
+    from blogsift.jobs import _summarize
+    from blogsift.models import Post, Summary
+
+    text = " ".join(f"We cut serving latency from {100 + i} ms to {40 + i} ms by batching requests on one GPU."
+                    for i in range(8))
+    for url in ("https://blog.example/a", "https://blog.example/b"):
+        store.upsert_post(Post(url=url, title="Batching for latency", source_key="s", text=text,
+                               published=datetime(2026, 11, 3, tzinfo=UTC)))
+    store.put_summary(store.get_post("https://blog.example/b").id, Summary(["사람이 쓴 요약"], "person:kim"))
+    assert _summarize(store, settings, "https://blog.example/a") == "summarized"
+    assert store.get_summary(store.get_post("https://blog.example/a").id).author == "extractive"
+    assert _summarize(store, settings, "https://blog.example/a") == "already summarized"
+    assert _summarize(store, settings, "https://blog.example/b") == "already summarized"
+    assert store.get_summary(store.get_post("https://blog.example/b").id).bullets == ["사람이 쓴 요약"]

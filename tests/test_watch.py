@@ -117,7 +117,7 @@ def test_retry_after_of_a_year_is_bounded_and_reported(store, settings):
                 retry_after=str(365 * 86400))
     with blog_web([blog]):
         _add(store, [blog])
-        report = asyncio.run(Watcher(store, settings, clock=clock).poll_due())
+        report = asyncio.run(Watcher(store, settings, clock=clock).poll_once())
     assert report.errors and "busy" in report.errors
     state = store.watch_state("busy")
     assert state["next_poll_at"] == NOV + timedelta(hours=24)

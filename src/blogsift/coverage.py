@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-__all__ = ["SourceCoverage", "period_coverage", "holes_in", "record_feed", "record_not_modified", "FULL_FEED_MIN",
-           "BEGINNING"]
+__all__ = ["SourceCoverage", "period_coverage", "holes_in", "feed_coverage", "not_modified_coverage", "record_feed",
+           "record_not_modified", "FULL_FEED_MIN", "BEGINNING"]
 
 #: the smallest number of entries a blog platform truncates its feed to (WordPress and Medium 10,
 #: Ghost 15, Blogger 25): a feed with fewer entries lists every post the blog has
@@ -22,20 +22,29 @@ FULL_FEED_MIN = 10
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def record_feed(store, key: str, published: list[datetime | None], entries: int, now: datetime) -> datetime:
-    """Record what a feed read at ``now`` covers; returns the start of that interval."""
+def feed_coverage(published: list[datetime | None], entries: int, now: datetime) -> tuple[datetime, datetime, str] | None:
+    """What a feed read at ``now`` covers: (start, end, method), or None when it proves nothing."""
     dates = [min(d, now) for d in published if d is not None]
-    start = min(dates) if dates and entries >= FULL_FEED_MIN else BEGINNING
     if entries >= FULL_FEED_MIN and not dates:
-        return now  # a full feed without dates proves nothing about the past
-    store.add_coverage(key, start, now, "feed")
-    return start
+        return None  # a full feed without dates proves nothing about the past
+    return (min(dates) if dates and entries >= FULL_FEED_MIN else BEGINNING), now, "feed"
+
+
+def not_modified_coverage(last_read: datetime | None, now: datetime) -> tuple[datetime, datetime, str] | None:
+    """A 304: the feed is the one read at ``last_read``, so nothing was published since then."""
+    return (last_read, now, "feed") if last_read is not None else None
+
+
+def record_feed(store, key: str, published: list[datetime | None], entries: int, now: datetime) -> None:
+    covered = feed_coverage(published, entries, now)
+    if covered is not None:
+        store.add_coverage(key, *covered)
 
 
 def record_not_modified(store, key: str, last_read: datetime | None, now: datetime) -> None:
-    """A 304: the feed is the one read at ``last_read``, so nothing was published since then."""
-    if last_read is not None:
-        store.add_coverage(key, last_read, now, "feed")
+    covered = not_modified_coverage(last_read, now)
+    if covered is not None:
+        store.add_coverage(key, *covered)
 
 
 @dataclass

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,8 +45,6 @@ from .models import FeedItem, Source
 
 __all__ = ["build_app", "Scheduler", "run_worker", "ensure_queue_schema", "JobRuntime"]
 
-#: a long-lived worker re-reads robots.txt at least this often (a new fetcher; its cache starts empty)
-FETCHER_MAX_AGE_S = 3600.0
 #: the procrastinate schema is applied once, under this advisory lock, by whichever process comes first
 _SCHEMA_LOCK = 0x70726F63  # "proc"
 
@@ -69,27 +66,19 @@ class JobRuntime:
     """What a worker process's jobs share: the store, the settings, one fetcher (renewed hourly)."""
 
     def __init__(self, store, settings: Settings, host_gate: Any = None, transport: Any = None):
+        from .fetch import Fetcher
         from .pipeline import Pipeline
+        from .watch import RenewedFetcher
 
         self.store, self.settings, self.host_gate, self.transport = store, settings, host_gate, transport
         self.pipeline = Pipeline(store, settings, transport=transport, progress=False)
-        self._fetcher = None
-        self._fetcher_born = 0.0
-        self._old_fetchers: list[Any] = []
+        self._fetchers = RenewedFetcher(lambda: Fetcher(settings.fetch, transport=transport, host_gate=host_gate))
 
     def fetcher(self):
-        from .fetch import Fetcher
-
-        if self._fetcher is None or time.monotonic() - self._fetcher_born > FETCHER_MAX_AGE_S:
-            if self._fetcher is not None:
-                self._old_fetchers.append(self._fetcher)  # jobs in flight may still use it
-            self._fetcher = Fetcher(self.settings.fetch, transport=self.transport, host_gate=self.host_gate)
-            self._fetcher_born = time.monotonic()
-        return self._fetcher
+        return self._fetchers.get()
 
     async def aclose(self) -> None:
-        for f in self._old_fetchers + ([self._fetcher] if self._fetcher else []):
-            await f.aclose()
+        await self._fetchers.aclose()
 
 
 def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None) -> procrastinate.App:

@@ -54,15 +54,23 @@ class FeedWindow:
     entries: int
     oldest: datetime | None
     newest: datetime | None
+    #: the newer half of the entries' span, when there are enough of them to say (a blog speeding up)
+    recent_span_s: float | None = None
+    recent_entries: int = 0
 
     @property
     def fill_s(self) -> float | None:
-        """Seconds the feed takes to fill with new posts at its current rate (None: unknown)."""
+        """Seconds the feed takes to fill with new posts at its current rate (None: unknown). The rate
+        is the faster of the whole feed's and its newer half's: a blog that speeds up (a launch week,
+        a conference) is polled for its new pace at once."""
         if self.entries < MIN_ENTRIES_FOR_RATE or self.oldest is None or self.newest is None:
             return None
         span = (self.newest - self.oldest).total_seconds()
         # N entries published over `span` → one post every span/(N-1); N new posts take N times that
-        return max(1.0, span / (self.entries - 1) * self.entries)
+        gap = span / (self.entries - 1)
+        if self.recent_span_s is not None and self.recent_entries >= MIN_ENTRIES_FOR_RATE:
+            gap = min(gap, self.recent_span_s / (self.recent_entries - 1))
+        return max(1.0, gap * self.entries)
 
     def days(self, now: datetime) -> float | None:
         """How many days back the feed reaches from ``now`` (what ``status`` shows)."""
@@ -72,8 +80,11 @@ class FeedWindow:
 def feed_window(published: list[datetime | None], now: datetime) -> FeedWindow:
     """The window of a feed's entries; dates in the future (clock skew, scheduled posts) count as now."""
     dates = sorted(min(d, now) for d in published if d is not None)
+    recent = dates[len(dates) // 2:] if len(dates) >= 2 * MIN_ENTRIES_FOR_RATE else []
     return FeedWindow(entries=len(dates), oldest=dates[0] if dates else None,
-                      newest=dates[-1] if dates else None)
+                      newest=dates[-1] if dates else None,
+                      recent_span_s=(recent[-1] - recent[0]).total_seconds() if recent else None,
+                      recent_entries=len(recent))
 
 
 @dataclass(frozen=True)

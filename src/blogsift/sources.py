@@ -41,6 +41,9 @@ def validate_source(source: Source) -> Source:
     if source.kind in ("individual", "project") and source.org:
         # house rule: individuals' and project blogs show no organisation in entry lines
         source.org = None
+    if source.discovery:
+        from .discovery import discovery_config
+        discovery_config(source)  # a bad `discovery` table is said when the registry is read, not at backfill
     return source
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .config import Settings
-from .coverage import FULL_FEED_MIN, record_feed, record_not_modified
+from .coverage import FULL_FEED_MIN, feed_coverage, not_modified_coverage
 from .errors import FeedError, FetchError, HTTPStatusError
 from .models import Source
 from .schedule import (Bounds, Decision, FeedWindow, failure_interval, feed_window, next_interval,
@@ -107,6 +108,35 @@ class PassReport:
         return {r.source: r.error or "" for r in self.results if r.outcome == "error"}
 
 
+#: a long-lived fetcher is replaced after this many seconds, so robots.txt is read again
+FETCHER_MAX_AGE_S = 3600.0
+
+
+class RenewedFetcher:
+    """One fetcher shared by passes or jobs (its connections and TLS context are reused), replaced by a
+    new one every ``FETCHER_MAX_AGE_S`` so robots.txt is read again; the old ones are closed at the end
+    (work in flight may still use them)."""
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._current = None
+        self._born = 0.0
+        self._old: list[Any] = []
+
+    def get(self):
+        if self._current is None or time.monotonic() - self._born > FETCHER_MAX_AGE_S:
+            if self._current is not None:
+                self._old.append(self._current)
+            self._current = self._factory()
+            self._born = time.monotonic()
+        return self._current
+
+    async def aclose(self) -> None:
+        for fetcher in self._old + ([self._current] if self._current is not None else []):
+            await fetcher.aclose()
+        self._old, self._current = [], None
+
+
 class Watcher:
     """Polls the store's enabled sources when each is due. ``host_gate``: see :class:`~blogsift.fetch.Fetcher`."""
 
@@ -123,10 +153,14 @@ class Watcher:
         self.pipeline = Pipeline(store, settings, transport=transport, console=console, progress=False)
         #: how new posts are stored: fetched here (the pipeline's ingest), or as queued jobs (``jobs.py``)
         self.ingest = ingest or self.pipeline.ingest
+        self.fetchers = RenewedFetcher(self._new_fetcher)
 
-    def fetcher(self):
+    def _new_fetcher(self):
         from .fetch import Fetcher
         return Fetcher(self.settings.fetch, transport=self.transport, host_gate=self.host_gate)
+
+    async def aclose(self) -> None:
+        await self.fetchers.aclose()
 
     # -- one source -----------------------------------------------------------------------------
     async def poll_source(self, fetcher, source: Source) -> PollResult:
@@ -156,7 +190,6 @@ class Watcher:
             poll.gap = (previous, window.oldest)
             if self.settings.watch.backfill_gaps:
                 poll.gap_filled = await self._fill_gap(fetcher, source, previous, window.oldest, now)
-        record_feed(store, source.key, [it.published for it in parsed.items], len(parsed.items), now)
         decision = next_interval(window, self.bounds, hint_s=server_hints(result.headers, _ttl_minutes(result.content)))
         dated_new = [it.published for it in new if it.published is not None]
         values = self._schedule_values(decision, now, window)
@@ -164,7 +197,8 @@ class Watcher:
                       posts_found=(state.get("posts_found") or 0) + len(new))
         if new:
             values["last_new_post_at"] = min(max(dated_new), now) if dated_new else now
-        store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values)
+        store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values,
+                              coverage=feed_coverage([it.published for it in parsed.items], len(parsed.items), now))
         poll.interval_s, poll.reason = decision.interval_s, decision.reason
         return poll
 
@@ -175,13 +209,13 @@ class Watcher:
 
     def _not_modified(self, source: Source, state: dict, headers: dict, now: datetime) -> PollResult:
         # the feed is the one we read at the last full poll, so nothing was published since then
-        record_not_modified(self.store, source.key, state.get("last_ok_at"), now)
         window = FeedWindow(state.get("feed_entries") or 0, state.get("feed_oldest"), state.get("feed_newest"))
         decision = next_interval(window, self.bounds, hint_s=server_hints(headers))
         values = self._schedule_values(decision, now, window)
         values.update(last_ok_at=now, failures=0, last_outcome="not_modified", last_error=None,
                       not_modified=(state.get("not_modified") or 0) + 1)
-        self.store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values)
+        self.store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values,
+                                   coverage=not_modified_coverage(state.get("last_ok_at"), now))
         self.store.set_source_status(source.key, "ok", None)
         return PollResult(source.key, "not_modified", interval_s=decision.interval_s, reason=decision.reason)
 
@@ -227,13 +261,27 @@ class Watcher:
         report = PassReport()
         if not sources:
             return report
-        async with self.fetcher() as fetcher:
-            report.results = list(await asyncio.gather(*(self.poll_source(fetcher, s) for s in sources)))
-            report.requests = fetcher.request_count
+        fetcher = self.fetchers.get()
+        before = fetcher.request_count
+        report.results = list(await asyncio.gather(*(self.poll_source(fetcher, s) for s in sources)))
+        report.requests = fetcher.request_count - before
         return report
+
+    async def poll_once(self, limit: int | None = None) -> PassReport:
+        """One pass, then close the connections (``blogsift poll``)."""
+        try:
+            return await self.poll_due(limit)
+        finally:
+            await self.aclose()
 
     async def run(self, stop: asyncio.Event, *, until: datetime | None = None, on_pass=None) -> None:
         """Poll due sources until ``stop`` is set (or the clock passes ``until``), sleeping in between."""
+        try:
+            await self._run(stop, until, on_pass)
+        finally:
+            await self.aclose()
+
+    async def _run(self, stop: asyncio.Event, until: datetime | None, on_pass) -> None:
         while not stop.is_set():
             if until is not None and self.clock.now() >= until:
                 return

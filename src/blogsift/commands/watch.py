@@ -97,7 +97,7 @@ def poll(
         if all_sources:
             for s in store.list_sources(enabled_only=True):
                 store.put_watch_state(s.key, next_poll_at=None)
-        report = asyncio.run(watcher.poll_due())
+        report = asyncio.run(watcher.poll_once())
     except BlogsiftError as exc:
         raise fail(exc)
     _print_pass(report)

@@ -35,14 +35,18 @@ class WatchRows:
         d["problems"] = list(d["problems"] or [])
         return d
 
-    def put_watch_state(self, key: str, **values: Any) -> None:
-        """Set these columns of the source's schedule row (created when missing)."""
+    def put_watch_state(self, key: str, *, coverage: tuple[datetime, datetime, str] | None = None,
+                        **values: Any) -> None:
+        """Set these columns of the source's schedule row (created when missing), and record
+        ``coverage`` (start, end, method) in the same transaction: a poll's outcome is one commit."""
         with self.engine.begin() as conn:
             exists = conn.execute(sa.select(watch_t.c.source_key).where(watch_t.c.source_key == key)).first()
             if exists:
                 conn.execute(watch_t.update().where(watch_t.c.source_key == key).values(**values))
             else:
                 conn.execute(watch_t.insert().values(source_key=key, **{"problems": [], **values}))
+            if coverage is not None:
+                self._add_coverage(conn, key, *coverage)
 
     def add_source_problems(self, key: str, problems: list[str], at: datetime | None = None) -> None:
         """Report problems on the source (``status`` shows them); the newest are kept."""
@@ -105,20 +109,24 @@ class WatchRows:
     def add_coverage(self, key: str, start: datetime, end: datetime, method: str) -> None:
         """Record that every post of ``key`` published in [start, end] is known; overlapping or touching
         intervals are merged into one row."""
+        with self.engine.begin() as conn:
+            self._add_coverage(conn, key, start, end, method)
+
+    @staticmethod
+    def _add_coverage(conn: sa.Connection, key: str, start: datetime, end: datetime, method: str) -> None:
         if end < start:
             return
-        with self.engine.begin() as conn:
-            rows = conn.execute(sa.select(coverage_t).where(coverage_t.c.source_key == key)
-                                .where(coverage_t.c.end_at >= start).where(coverage_t.c.start_at <= end)).all()
-            methods = {method}
-            for r in rows:
-                start = min(start, _aware(r.start_at))
-                end = max(end, _aware(r.end_at))
-                methods |= set(r.method.split("+"))
-            if rows:
-                conn.execute(coverage_t.delete().where(coverage_t.c.id.in_([r.id for r in rows])))
-            conn.execute(coverage_t.insert().values(source_key=key, start_at=start, end_at=end,
-                                                    method="+".join(sorted(methods))[:64]))
+        rows = conn.execute(sa.select(coverage_t).where(coverage_t.c.source_key == key)
+                            .where(coverage_t.c.end_at >= start).where(coverage_t.c.start_at <= end)).all()
+        methods = {method}
+        for r in rows:
+            start = min(start, _aware(r.start_at))
+            end = max(end, _aware(r.end_at))
+            methods |= set(r.method.split("+"))
+        if rows:
+            conn.execute(coverage_t.delete().where(coverage_t.c.id.in_([r.id for r in rows])))
+        conn.execute(coverage_t.insert().values(source_key=key, start_at=start, end_at=end,
+                                                method="+".join(sorted(methods))[:64]))
 
     def coverage(self, key: str | None = None) -> dict[str, list[tuple[datetime, datetime, str]]]:
         """Per source, its covered intervals in time order."""
