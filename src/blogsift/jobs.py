@@ -157,7 +157,9 @@ def _summarize(store, settings: Settings, url: str) -> str:
     if existing is not None and (existing.by_person or existing.lang == settings.summary.lang):
         return "already summarized"
     summary = make_summarizer(settings, store=store).summarize(post, enrich(post), lang=settings.summary.lang)
-    return "summarized" if store.put_summary(post.id, summary) else "kept the person's summary"
+    # written only over the summary read before summarizing: a person's edit meanwhile stands
+    written = store.put_summary(post.id, summary, expect_version=existing.version if existing else 0)
+    return "summarized" if written else "kept the person's summary"
 
 
 async def scheduler_tick(app: procrastinate.App, store, settings: Settings, now: datetime | None = None) -> int:
