@@ -7,7 +7,9 @@ politeness counters are per host) and shows what a real platform shows at the cl
   the last page, as WordPress answers), post URLs dated ``/2026/11/03/slug/``;
 * ``sitemap``: the feed holds 10; ``robots.txt`` names a sitemap index that lists one sitemap per
   month, each with ``lastmod``; post URLs carry no date; ``?paged=`` is ignored (page 1 again);
-* ``plain``: the feed holds 10, and nothing else lists older posts.
+* ``plain``: the feed holds 10, and nothing else lists older posts;
+* ``archive``: like ``plain``, plus HTML archive pages ``/blog/page/N/`` listing 10 posts each with a
+  ``<time datetime>`` (a source must name them in its registry ``discovery``).
 
 A post page is 404 until the post is published. ``clock`` is any object with ``now()``.
 """
@@ -99,6 +101,8 @@ class Blog:
                 return Route(body=f"User-agent: *\nAllow: /\nSitemap: {self.server.url('/sitemap_index.xml')}\n",
                              content_type="text/plain")
             return Route(body="User-agent: *\nAllow: /\n", content_type="text/plain")
+        if self.kind == "archive" and path.startswith("/blog/page/"):
+            return self._archive(int(path.strip("/").rsplit("/", 1)[-1]))
         if self.kind == "sitemap" and path == "/sitemap_index.xml":
             return self._sitemap_index()
         if self.kind == "sitemap" and path.startswith("/sitemap-posts-"):
@@ -123,6 +127,15 @@ class Blog:
         if if_none_match == etag:
             return Route(status=304, body=b"", headers={"ETag": etag})
         return Route(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+
+    def _archive(self, page: int) -> Route:
+        posts = self.visible()[(page - 1) * FEED_SIZE: page * FEED_SIZE]
+        if not posts:
+            return Route(status=404, body="no such page", content_type="text/plain")
+        rows = "".join(f'<li><a href="{self.path(p)}">{p.title}</a> <time datetime="{p.published.isoformat()}">'
+                       f"{p.published:%b %d}</time></li>" for p in posts)
+        return Route(body=f'<html><body><nav><a href="/blog/">Blog</a> <a href="/blog/page/{page + 1}/">Older</a>'
+                          f"</nav><ul>{rows}</ul></body></html>")
 
     def _months(self) -> list[str]:
         return sorted({f"{p.published:%Y-%m}" for p in self.visible()})

@@ -58,6 +58,18 @@ def test_backfill_finds_every_post_of_the_period_and_none_outside(store, setting
         assert not [r for r in blogs[0].server.requests[before:] if r.path.startswith("/20")]
 
 
+def test_archive_pages_named_in_the_registry_give_the_period(store, settings):
+    clock = SimulatedClock(NOW)
+    blog = Blog("archive", "archive", make_posts("archive", datetime(2026, 9, 1, tzinfo=UTC), NOW), clock)
+    with blog_web([blog]):
+        store.upsert_source(blog.source(methods=["archive"], archive=blog.server.url("/blog/page/{n}/")))
+        [result] = run_backfill(store, settings, NOV, DEC, now=NOW)
+        period = {blog.url(p) for p in blog.posts if NOV <= p.published < DEC}
+        assert result.complete and result.methods == ["archive"]
+        assert {p.url for p in store.list_posts(source_key="archive")} == period
+        assert _post_requests(blog) == {blog.path(p) for p in blog.posts if NOV <= p.published < DEC}
+
+
 def test_backfill_command_reports_per_source(tmp_path, settings):
     clock = SimulatedClock(NOW)
     blogs = _blogs(clock)[1:]

@@ -104,7 +104,7 @@ backoff_base = 0.1
 [queue]
 worker_concurrency = 6
 scheduler_tick_s = 0.5
-stalled_after_s = 4.0
+stalled_after_s = 10.0
 summarize_new_posts = false
 [watch]
 stop_timeout = 5.0
@@ -126,7 +126,7 @@ stop_timeout = 5.0
                  "a": _start(["worker"], env, tmp_path / "a.log"),
                  "b": _start(["worker"], env, tmp_path / "b.log")}
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 200
             while store.count_posts() < len(expected) // 4 and time.monotonic() < deadline:
                 assert all(p.poll() is None for p in procs.values()), _logs(tmp_path)
                 time.sleep(0.1)
@@ -167,11 +167,12 @@ stop_timeout = 5.0
     # politeness held cluster-wide: per host, never more in flight, never closer starts, than allowed
     for h in hosts:
         assert h.server.max_in_flight <= PER_HOST_CONCURRENCY, (h.index, h.server.max_in_flight)
-        # request starts are reserved PER_HOST_DELAY apart; on a loaded machine one send may leave late, so
-        # the spacing is checked over every 5 consecutive starts (a single late send cannot hide in it)
+        # request starts are reserved PER_HOST_DELAY apart; on a loaded machine a send may leave tens of ms
+        # late, so the spacing is checked over every 10 consecutive starts: two workers each keeping the
+        # delay only for themselves make 10 starts in about half the time
         starts = sorted(r.at for r in h.server.requests)
-        spans = [b - a for a, b in zip(starts, starts[4:])]
-        assert min(spans) >= 4 * PER_HOST_DELAY * 0.75, (h.index, min(spans))
+        spans = [b - a for a, b in zip(starts, starts[9:])]
+        assert min(spans) >= 9 * PER_HOST_DELAY * 0.7, (h.index, min(spans))
 
 
 def _logs(tmp_path: Path) -> str:

@@ -170,7 +170,6 @@ async def scheduler_tick(app: procrastinate.App, store, settings: Settings, now:
             await manager.retry_job(job)
         except procrastinate.exceptions.ConnectorException:
             pass  # it finished (or another scheduler retried it) since it was listed
-    await manager.prune_stalled_workers(settings.queue.stalled_after_s)
     now = now or datetime.now(UTC)
     # a claim outlives any poll; if its job is lost for good, the source falls due again after it
     lease = now + timedelta(minutes=max(settings.watch.min_interval_minutes, 1.0))
