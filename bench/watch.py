@@ -66,9 +66,15 @@ class Feeds:
         self.times: list[list[datetime]] = []
         for _ in range(n):
             rate = math.exp(rng.uniform(math.log(1 / 14), math.log(30)))   # posts per day
-            t, times = DAY0 - timedelta(days=30), []
-            while t < DAY0 + timedelta(days=1):
+            t, before = DAY0, []
+            for _ in range(FEED_SIZE + 2):   # a full feed's worth of history before the day
+                t -= timedelta(days=rng.expovariate(rate))
+                before.append(t.replace(microsecond=0))
+            t, times = DAY0, sorted(before)
+            while True:
                 t += timedelta(days=rng.expovariate(rate))
+                if t >= DAY0 + timedelta(days=1):
+                    break
                 times.append(t.replace(microsecond=0))
             self.times.append(times)
 

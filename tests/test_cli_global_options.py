@@ -56,6 +56,10 @@ def _args(name: str, tmp: Path) -> list[str] | None:
         "sources remove": ["sources", "remove", "anything"],
         "sources import-opml": ["sources", "import-opml", str(tmp / "feeds.opml")],
         "sources export-opml": ["sources", "export-opml", "-o", str(tmp / "out.opml")],
+        "watch": ["watch", "--max-runtime", "0"],
+        "poll": ["poll", "--source", "no-such-source"],
+        "backfill": ["backfill", "--since", "2026-10-01", "--until", "2026-10-02", "--source", "no-such-source"],
+        "worker": ["worker"],
     }
     no_store = {"summarize"}   # extractive by default: reads JSONL, writes JSONL, keeps nothing
     if name in no_store:
@@ -111,7 +115,7 @@ def test_global_db_is_the_store_of_every_command(name, tmp_path, monkeypatch):
 def _known() -> set[str]:
     return {"run", "demo", "status", "import-digest", "render", "publish", "classify", "explain", "serve", "accept",
             "reject", "move", "edit", "sources list", "sources add", "sources remove", "sources import-opml",
-            "sources export-opml"}
+            "sources export-opml", "watch", "poll", "backfill", "worker"}
 
 
 def test_every_command_reads_the_config_first(tmp_path, monkeypatch):

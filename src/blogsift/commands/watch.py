@@ -54,6 +54,8 @@ def _print_pass(report) -> None:
 def watch(
     in_process: bool = typer.Option(False, "--in-process",
                                     help="poll in this process even with a PostgreSQL store (no workers)"),
+    max_runtime: Optional[float] = typer.Option(None, "--max-runtime", min=0,
+                                                help="stop after this many seconds (default: until SIGTERM)"),
 ) -> None:
     """Poll every source on its own schedule until stopped (SIGTERM or Ctrl-C stop it cleanly).
 
@@ -70,6 +72,10 @@ def watch(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if max_runtime is not None:
+            if max_runtime == 0:
+                stop.set()
+            loop.call_later(max_runtime, stop.set)
         if queued:
             from ..jobs import Scheduler
             console.print(f"scheduling polls of {len(store.list_sources(enabled_only=True))} sources as jobs "
@@ -88,15 +94,19 @@ def watch(
 
 def poll(
     all_sources: bool = typer.Option(False, "--all", help="poll every source now, not only the due ones"),
+    source: Optional[list[str]] = typer.Option(None, "--source", help="poll this source now (repeatable)"),
 ) -> None:
     """One pass: poll the sources that are due, then exit (for cron: `*/15 * * * * blogsift poll`)."""
     from ..cli import fail
+    from ..errors import SourceError
 
     ctx, store, watcher = _watcher()
     try:
-        if all_sources:
-            for s in store.list_sources(enabled_only=True):
-                store.put_watch_state(s.key, next_poll_at=None)
+        keys = [s.key for s in store.list_sources(enabled_only=True)] if all_sources else list(source or [])
+        for key in keys:
+            if store.get_source(key) is None:
+                raise SourceError(f"no source with key {key!r} (see `blogsift sources list`)", source=key)
+            store.put_watch_state(key, next_poll_at=None)
         report = asyncio.run(watcher.poll_once())
     except BlogsiftError as exc:
         raise fail(exc)
