@@ -36,11 +36,11 @@ TOXICITY = "https://aws.amazon.com/ko/blogs/machine-learning/build-a-robust-text
 
 def _hand_edit(text: str) -> str:
     # change a bullet
-    text = text.replace("    * 적대적 훈련 = 훈련 데이터 + 성공한 적대적 사례 → 모델 훈련의 반복\n",
-                        "    * 적대적 훈련 = 훈련 데이터 + 성공한 적대적 사례 → 반복 (사람이 고침)\n")
+    text = text.replace("    * 적대적 학습 = 원래 학습 데이터 + 공격에 성공한 변형 문장 → 재학습 반복\n",
+                        "    * 적대적 학습 = 원래 학습 데이터 + 공격에 성공한 변형 문장 → 반복 (사람이 고침)\n")
     # add a bullet, with the curator's own 3-space indent and a trailing space
-    text = text.replace("    * 카프카 개별 토픽으로 처리되던 ML 태스크들에 오케스트레이션 레이어 도입하기\n",
-                        "    * 카프카 개별 토픽으로 처리되던 ML 태스크들에 오케스트레이션 레이어 도입하기\n"
+    text = text.replace("    * 토픽별로 흩어진 ML 작업을 오케스트레이션 계층으로 묶어 비용 절감\n",
+                        "    * 토픽별로 흩어진 ML 작업을 오케스트레이션 계층으로 묶어 비용 절감\n"
                         "   * 추가한 불릿 \n")
     # fix a title
     text = text.replace("[Robots That Write Their Own Code (Nov 2022, Google)]",
@@ -54,7 +54,6 @@ def _hand_edit(text: str) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.shared
 def test_hand_edits_survive_a_second_publish(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries())
@@ -103,12 +102,11 @@ def test_hand_edits_survive_a_second_publish(store, tmp_path):
     assert third.added == [] and third.conflicts == [] and path.read_text(encoding="utf-8") == out
 
 
-@pytest.mark.shared
 def test_person_wins_a_conflict_and_it_is_reported(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries())
     publish_into(path, entries_from_store(store), store)
-    text = path.read_text(encoding="utf-8").replace("    * 적대적 훈련 = ", "    * (사람) 적대적 훈련 = ")
+    text = path.read_text(encoding="utf-8").replace("    * 적대적 학습 = ", "    * (사람) 적대적 학습 = ")
     path.write_text(text, encoding="utf-8")
     # the machine changes the same entry, and another one the person did not touch
     store.upsert_entry({"url": TOXICITY, "bullets": ["기계가 다시 쓴 요약"]})
@@ -119,11 +117,10 @@ def test_person_wins_a_conflict_and_it_is_reported(store, tmp_path):
     assert [c.url for c in result.conflicts] == [TOXICITY]
     assert result.conflicts[0].line == text.split("\n").index(
         next(ln for ln in text.split("\n") if TOXICITY in ln)) + 1
-    assert "(사람) 적대적 훈련" in out and "기계가 다시 쓴 요약" not in out
+    assert "(사람) 적대적 학습" in out and "기계가 다시 쓴 요약" not in out
     assert result.updated == [renate] and "    * 기계의 새 요약\n" in out
 
 
-@pytest.mark.shared
 def test_machine_move_relocates_an_untouched_entry(store, tmp_path):
     path = tmp_path / "digest.md"
     _to_store(store, seed_entries()[:3])
@@ -137,7 +134,6 @@ def test_machine_move_relocates_an_untouched_entry(store, tmp_path):
     assert "### 1.1. CV\n" in out    # one CV entry is still there
 
 
-@pytest.mark.shared
 def test_merge_keeps_crlf_and_missing_final_newline():
     base_entries = seed_entries()[:2]
     text = render_markdown(base_entries).rstrip("\n").replace("\n", "\r\n")

@@ -71,7 +71,6 @@ def _hostile_entries() -> list[DigestEntry]:
     ]
 
 
-@pytest.mark.shared
 def test_html_is_self_contained_and_inert():
     page = render_html(_hostile_entries())
     assert "<script" not in page.lower() and "<img" not in page
@@ -84,7 +83,6 @@ def test_html_is_self_contained_and_inert():
     assert '<a href="https://github.com/QData/TextAttack">TextAttack</a>' in page
 
 
-@pytest.mark.shared
 def test_html_embeds_local_figures(tmp_path):
     (tmp_path / "images").mkdir()
     png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -94,7 +92,6 @@ def test_html_embeds_local_figures(tmp_path):
     assert 'src="data:image/png;base64,' in page and "./images/" not in page
 
 
-@pytest.mark.shared
 def test_atom_feed_is_valid():
     xml = render_atom(_hostile_entries())
     feed = feedparser.parse(xml)
@@ -111,7 +108,6 @@ def test_atom_feed_is_valid():
     assert feed.feed.updated.startswith("2023-01-01")
 
 
-@pytest.mark.shared
 def test_json_output():
     data = json.loads(render_json(seed_entries()))
     assert data["version"] == 1 and len(data["entries"]) == 43
@@ -129,7 +125,6 @@ def test_outputs_of_a_parsed_digest_keep_its_order():
 
 
 @pytest.mark.browser
-@pytest.mark.shared
 def test_html_in_headless_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     page_path = tmp_path / "digest.html"

