@@ -16,12 +16,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(app) -> Iterator[str]:
-    """Serve ``app``; yields its base URL, stops the server on exit."""
+def serve_app(app, **options) -> Iterator[str]:
+    """Serve ``app`` (``options``: more of uvicorn's, e.g. proxy headers); yields its base URL, stops the
+    server on exit."""
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from appserver import serve_app
 from chatserver import ChatServer, bullets
 
 from blogsift import review
@@ -124,12 +124,6 @@ def test_concurrent_upserts_of_one_entry_never_fail(store_url):
 
 # -- races with the review app ------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ReviewApp:
     """The review app under uvicorn on 127.0.0.1, over its own connection to the store."""
 
@@ -137,22 +131,12 @@ class ReviewApp:
         self.store_url = store_url
 
     def __enter__(self) -> "ReviewApp":
-        import uvicorn
-
         from blogsift.web import create_app
         self.store = Store(self.store_url)
         settings = Settings()
         settings.review.author = "mina"
-        port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.store, settings, token=""), host="127.0.0.1",
-                                                    port=port, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        self.serving = serve_app(create_app(self.store, settings, token=""))
+        self.client = httpx.Client(base_url=self.serving.__enter__(), timeout=30)
         return self
 
     def post_form(self, page: str, action: str, form: dict) -> httpx.Response:
@@ -162,8 +146,7 @@ class ReviewApp:
 
     def __exit__(self, *exc) -> None:
         self.client.close()
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.serving.__exit__(None, None, None)
         self.store.close()
 
 

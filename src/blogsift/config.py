@@ -2,7 +2,9 @@
 
 The file (``blogsift.toml`` in the working directory, or the path given by ``--config`` /
 ``BLOGSIFT_CONFIG``) has one table per section below; unknown keys are an error, so a typo never
-passes silently. ``blogsift config`` prints the effective settings with their help.
+passes silently. ``blogsift config`` prints the effective settings with their help. A relative path
+given in the file (``store.data_dir``, a SQLite ``store.url``, ``digest.output``, ``registry``) is
+relative to the file's folder, not to wherever blogsift is started from.
 """
 
 from __future__ import annotations
@@ -21,17 +23,27 @@ __all__ = ["Settings", "load_settings", "DEFAULT_CONFIG_NAME", "settings_help"]
 DEFAULT_CONFIG_NAME = "blogsift.toml"
 
 
-def _f(default: Any, help: str, **kw: Any) -> Any:
+#: settings that existed and were taken out, with what to do instead (an old file gets this, not
+#: "unknown setting")
+REMOVED = {
+    "curation.taxonomy_tracks": "the tracks and their order are fixed by the house digest format",
+    "curation.taxonomy_areas": "the areas and their numbering are fixed by the house digest format",
+}
+
+
+def _f(default: Any, help: str, *, path: bool = False, **kw: Any) -> Any:
+    """A setting with its help; ``path``: a relative value from the file is taken from the file's folder."""
+    meta = {"help": help, "path": path}
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
-    return field(default=default, metadata={"help": help}, **kw)
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
 
 
 @dataclass
 class StoreSettings:
     url: str = _f("", "SQLAlchemy URL of the store; empty means sqlite:///<data_dir>/blogsift.db. "
-                      "PostgreSQL: postgresql+psycopg://user@host/db")
-    data_dir: str = _f(".", "directory for the default SQLite file and caches")
+                      "PostgreSQL: postgresql+psycopg://user@host/db", path=True)
+    data_dir: str = _f(".", "directory for the default SQLite file and caches", path=True)
 
 
 @dataclass
@@ -60,9 +72,6 @@ class FetchSettings:
 
 @dataclass
 class CurationSettings:
-    taxonomy_tracks: list = _f(["research", "business", "aws"], "track keys, in digest order")
-    taxonomy_areas: list = _f(["cv", "nlp", "recsys_etc", "training_inference_mlops"],
-                              "area keys, in fixed index order")
     use_embeddings: bool = _f(True, "use the bundled multilingual sentence encoder as classifier features")
     min_in_scope_conf: float = _f(0.5, "posts below this in-scope confidence are left out")
     threshold: float = _f(0.40, "minimum score for a post to be selected")
@@ -94,7 +103,7 @@ class DigestSettings:
     title: str = _f("Summary of Important AI & ML Blog Posts", "level-1 heading of the digest")
     note: str = _f("", "NOTE line of the header; empty means the built-in Korean wording")
     criteria: list = _f([], "criteria bullets of the header; empty means the built-in Korean wording")
-    output: str = _f("digest.md", "default path of the Markdown digest")
+    output: str = _f("digest.md", "default path of the Markdown digest", path=True)
     images: bool = _f(False, "save a key figure of each post under images/ beside the digest")
     image_max_bytes: int = _f(3_000_000, "largest figure downloaded, in bytes; a larger one is refused and noted")
 
@@ -106,6 +115,10 @@ class ReviewSettings:
     token_env: str = _f("BLOGSIFT_TOKEN", "environment variable holding the access token "
                                           "(required when listening beyond loopback)")
     author: str = _f("curator", "name recorded with decisions made in the review app")
+    public_origin: str = _f("", "the address people open the app at behind a reverse proxy, e.g. "
+                                "https://digest.example.com: its host is accepted and forms from it are trusted")
+    forwarded_allow_ips: str = _f("", "proxy addresses whose X-Forwarded-Proto/-For are trusted "
+                                      "(comma-separated, or * ); serve --forwarded-allow-ips overrides it")
 
 
 @dataclass
@@ -153,7 +166,7 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     backfill: BackfillSettings = field(default_factory=BackfillSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
-    registry: str = _f("", "path of a sources registry TOML to use instead of the built-in one")
+    registry: str = _f("", "path of a sources registry TOML to use instead of the built-in one", path=True)
 
     def db_url(self) -> str:
         if self.store.url:
@@ -164,6 +177,9 @@ class Settings:
 def _apply(obj: Any, data: dict, path: str, prefix: str = "") -> None:
     names = {f.name: f for f in dataclasses.fields(obj)}
     for key, value in data.items():
+        if prefix + key in REMOVED:
+            raise ConfigError(f"'{prefix}{key}' is no longer a setting: {REMOVED[prefix + key]}; "
+                              "remove it from the file", path=path, key=prefix + key)
         if key not in names:
             raise ConfigError(f"unknown setting '{prefix}{key}'", path=path, key=prefix + key)
         current = getattr(obj, key)
@@ -178,7 +194,24 @@ def _apply(obj: Any, data: dict, path: str, prefix: str = "") -> None:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"'{prefix}{key}' must be {expected.__name__}, got {value!r}",
                               path=path, key=prefix + key)
+        if names[key].metadata.get("path"):
+            value = _from_folder(value, Path(path).resolve().parent)
         setattr(obj, key, value)
+
+
+def _from_folder(value: str, folder: Path) -> str:
+    """A path setting as written in the file, taken from the file's folder when relative (a SQLite
+    URL's file path too); empty and absolute values, and other URLs, are left as they are."""
+    if not value:
+        return value
+    if value.startswith("sqlite:///"):
+        file = value[len("sqlite:///"):]
+        if file and file != ":memory:" and not Path(file).is_absolute():
+            return f"sqlite:///{folder / file}"
+        return value
+    if "://" in value or Path(value).expanduser().is_absolute():
+        return str(Path(value).expanduser()) if "://" not in value else value
+    return str(folder / Path(value).expanduser())
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from .errors import SourceError
 from .models import SOURCE_KINDS, Source
 
-__all__ = ["builtin_registry", "builtin_url_prefixes", "load_registry", "parse_opml", "to_opml", "slugify",
+__all__ = ["builtin_registry", "builtin_url_prefixes", "load_registry", "parse_opml", "read_opml", "to_opml", "slugify",
+           "kind_from_labels",
            "validate_source", "SourceResolver", "registry_resolver", "url_prefix"]
 
 #: an OPML export of a few thousand feeds is well under this; anything bigger is not a reading list
@@ -95,8 +96,39 @@ def _sources_from(data: dict, where: str) -> list[Source]:
     return out
 
 
-def parse_opml(content: bytes | str, *, default_lang: str = "en") -> list[Source]:
-    """Sources from an OPML reading list as feed readers write it (nested outlines, xmlUrl)."""
+#: words of an OPML category or folder that say what kind of blog it is, checked in this order
+#: ("Research engineering" is research); matched as whole words, any case
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "research": ("research", "lab", "labs", "academic", "academia", "university", "institute", "science",
+                 "papers", "연구", "연구소"),
+    "individual": ("personal", "individual", "individuals", "people", "person", "blogger", "bloggers",
+                   "newsletter", "newsletters", "개인"),
+    "project": ("project", "projects", "open source", "open-source", "oss", "library", "libraries",
+                "framework", "frameworks", "프로젝트", "오픈소스"),
+    "company": ("company", "companies", "corporate", "engineering", "tech blog", "tech blogs", "industry",
+                "startup", "startups", "기업", "회사", "테크 블로그"),
+}
+#: hosts where a blog is one person's (when nothing else says what kind it is)
+PERSONAL_HOSTS = ("github.io", "substack.com", "blogspot.com", "wordpress.com", "medium.com/@", "tistory.com",
+                  "velog.io", "brunch.co.kr")
+
+
+def kind_from_labels(*labels: str) -> str | None:
+    """The kind a category (``"/Research/Labs"``, ``"ml,personal"``) or folder title says, if any."""
+    for kind, words in KIND_WORDS.items():
+        for label in labels:
+            low = (label or "").lower()
+            if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in words):
+                return kind
+    return None
+
+
+def read_opml(content: bytes | str, *, default_lang: str = "en",
+              registry: SourceResolver | None = None) -> list[tuple[Source, str]]:
+    """Sources from an OPML reading list as feed readers write it (nested folders, xmlUrl), each with
+    where its kind came from: ``"opml"`` (blogsift's own attribute), ``"registry"`` (a blog the
+    registry knows, by its home page or feed URL), ``"category"`` (the outline's category or its
+    folder's title), or ``"guess"`` (a personal blog host, else a company)."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     if len(raw) > MAX_OPML_BYTES:
         raise SourceError(f"OPML file too large ({len(raw)} bytes)")
@@ -108,30 +140,58 @@ def parse_opml(content: bytes | str, *, default_lang: str = "en") -> list[Source
         raise SourceError(f"not a valid OPML file: {exc}") from exc
     if root.tag.lower() != "opml":
         raise SourceError(f"not an OPML file (root element <{root.tag}>)")
-    out: list[Source] = []
+    out: list[tuple[Source, str]] = []
     keys: set[str] = set()
-    for node in root.iter("outline"):
-        feed = node.get("xmlUrl") or node.get("xmlurl")
-        if not feed:
-            continue
-        name = node.get("title") or node.get("text") or urlsplit(feed).netloc
-        key = base = slugify(node.get("blogsift-key") or name)
-        n = 2
-        while key in keys:
-            key, n = f"{base}-{n}", n + 1
-        keys.add(key)
-        lang = node.get("language") or node.get("blogsift-lang") or default_lang
-        src = Source(
-            key=key, name=name, feed_url=feed, home_url=node.get("htmlUrl") or "",
-            org=node.get("blogsift-org") or None, kind=node.get("blogsift-kind") or "company",
-            lang=lang, aws=(node.get("blogsift-aws") == "true"),
-            reputation=_float(node.get("blogsift-reputation"), 0.5),
-        )
-        try:
-            out.append(validate_source(src))
-        except SourceError:
-            continue  # a non-http feed (e.g. a local file) cannot be watched; skip it, keep the rest
+
+    def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
+        for child in node.findall("outline"):
+            feed = child.get("xmlUrl") or child.get("xmlurl")
+            if not feed:   # a folder: its title may say what kind of blogs it holds
+                walk(child, folders + (child.get("title") or child.get("text") or "",))
+                continue
+            item = _opml_source(child, feed, folders, default_lang, registry, keys)
+            if item is not None:
+                out.append(item)
+
+    walk(root.find("body") if root.find("body") is not None else root, ())
     return out
+
+
+def _opml_source(node: ET.Element, feed: str, folders: tuple[str, ...], default_lang: str,
+                 registry: SourceResolver | None, keys: set[str]) -> tuple[Source, str] | None:
+    home = node.get("htmlUrl") or ""
+    known = registry.resolve(home) or registry.resolve(feed) if registry is not None else None
+    name = node.get("title") or node.get("text") or urlsplit(feed).netloc
+    key = base = slugify(node.get("blogsift-key") or (known.key if known else name))
+    n = 2
+    while key in keys:
+        key, n = f"{base}-{n}", n + 1
+    keys.add(key)
+    kind, how = node.get("blogsift-kind"), "opml"
+    if not kind and known is not None:
+        kind, how = known.kind, "registry"
+    if not kind:
+        kind, how = kind_from_labels(node.get("category") or "", *reversed(folders)), "category"
+    if not kind:
+        personal = any(h in f"{urlsplit(u).netloc}{urlsplit(u).path}" for u in (home, feed) for h in PERSONAL_HOSTS)
+        kind, how = ("individual" if personal else "company"), "guess"
+    src = Source(
+        key=key, name=name, feed_url=feed, home_url=home or (known.home_url if known else ""),
+        org=node.get("blogsift-org") or (known.org if known else None), kind=kind,
+        lang=node.get("language") or node.get("blogsift-lang") or (known.lang if known else default_lang),
+        aws=(node.get("blogsift-aws") == "true") or bool(known and known.aws),
+        reputation=_float(node.get("blogsift-reputation"), known.reputation if known else 0.5),
+    )
+    try:
+        return validate_source(src), how
+    except SourceError:
+        return None  # a non-http feed (e.g. a local file) cannot be watched; skip it, keep the rest
+
+
+def parse_opml(content: bytes | str, *, default_lang: str = "en",
+               registry: SourceResolver | None = None) -> list[Source]:
+    """Sources from an OPML reading list (see ``read_opml``)."""
+    return [source for source, _how in read_opml(content, default_lang=default_lang, registry=registry)]
 
 
 def _float(value: str | None, default: float) -> float:

@@ -26,8 +26,15 @@ def serve(
     host: Optional[str] = typer.Option(None, "--host", help="address to listen on (default: settings review.host, "
                                                             "127.0.0.1); beyond loopback a token is required"),
     port: Optional[int] = typer.Option(None, "--port", help="port (default: settings review.port)"),
+    forwarded_allow_ips: Optional[str] = typer.Option(
+        None, "--forwarded-allow-ips", help="addresses of the reverse proxy whose X-Forwarded-Proto/-For are "
+                                            "trusted, comma-separated or * (default: settings "
+                                            "review.forwarded_allow_ips, else 127.0.0.1)"),
 ) -> None:
-    """Start the review web app: candidates with scores and reasons, accept/reject/move/edit, digest preview."""
+    """Start the review web app: candidates with scores and reasons, accept/reject/move/edit, digest preview.
+
+    Behind a reverse proxy, set review.public_origin to the address people open (its host is accepted and
+    its forms trusted) and --forwarded-allow-ips to the proxy's address."""
     import uvicorn
 
     from ..cli import fail, get_context
@@ -47,7 +54,16 @@ def serve(
     if not is_loopback(review_settings.host):
         typer.echo("every request needs the access token: open /login?token=... once, or send "
                    "'Authorization: Bearer ...'; put TLS in front of it on an untrusted network", err=True)
-    uvicorn.run(web_app, host=review_settings.host, port=review_settings.port, log_level="warning")
+    if review_settings.public_origin:
+        typer.echo(f"behind a reverse proxy at {review_settings.public_origin}", err=True)
+    uvicorn.run(web_app, host=review_settings.host, port=review_settings.port, log_level="warning",
+                **proxy_options(forwarded_allow_ips or review_settings.forwarded_allow_ips))
+
+
+def proxy_options(forwarded_allow_ips: str) -> dict:
+    """uvicorn's options for the proxy in front: its X-Forwarded-Proto/-For are honoured only from the
+    given addresses (uvicorn's own default, 127.0.0.1, when none are given)."""
+    return {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips or "127.0.0.1"}
 
 
 def _decide(fn, *args, **kwargs) -> dict | None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..errors import BlogsiftError
 from ..models import SOURCE_KINDS, Source
-from ..sources import parse_opml, slugify, to_opml, validate_source
+from ..sources import slugify, to_opml, validate_source
 from ..sourceset import ensure_registry
 
 sources_app = typer.Typer(help="List, add, remove, import and export the watched blogs.", no_args_is_help=True)
@@ -86,22 +86,56 @@ def remove(key: str = typer.Argument(..., help="the source's key")) -> None:
 
 @sources_app.command("import-opml")
 def import_opml(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="OPML file"),
-                lang: str = typer.Option("en", "--lang", help="language for outlines that do not say")) -> None:
-    """Add every feed of an OPML reading list (as feed readers export it)."""
-    from ..cli import fail
+                lang: str = typer.Option("en", "--lang", help="language for outlines that do not say"),
+                replace: bool = typer.Option(False, "--replace", help="replace a watched source that has the "
+                                                                      "same key (otherwise you are asked, or, "
+                                                                      "without a terminal, it is kept)")) -> None:
+    """Add every feed of an OPML reading list (as feed readers export it).
+
+    Each blog's kind (company, research, individual, project) comes from blogsift's own attribute, else
+    the registry when it knows the blog, else the outline's category or folder; what is only guessed is
+    listed. A feed already watched is skipped; a key already used by another source is never replaced
+    silently."""
+    from ..cli import fail, get_context
+    from ..sources import read_opml, registry_resolver
     store = _store()
     try:
-        sources = parse_opml(path.read_bytes(), default_lang=lang)
+        resolver = registry_resolver(registry_path=get_context().settings.registry or None)
+        imported = read_opml(path.read_bytes(), default_lang=lang, registry=resolver)
     except BlogsiftError as exc:
         raise fail(exc)
-    existing = {s.feed_url for s in store.list_sources()}
-    added = 0
-    for s in sources:
-        if s.feed_url in existing:
+    watched = {s.feed_url for s in store.list_sources()}
+    added, replaced, kept, guessed = 0, [], [], []
+    for source, how in imported:
+        if source.feed_url in watched:
             continue
-        store.upsert_source(s)
+        current = store.get_source(source.key)
+        if current is not None:
+            question = (f"'{source.key}' is already {current.name} ({current.feed_url}); "
+                        f"replace it with {source.name} ({source.feed_url})?")
+            if not (replace or (can_ask() and typer.confirm(question, default=False))):
+                kept.append(f"{source.key}: kept {current.name} ({current.feed_url}), not {source.feed_url}")
+                continue
+            replaced.append(source.key)
+        store.upsert_source(source)
+        watched.add(source.feed_url)
         added += 1
-    typer.echo(f"imported {added} new sources ({len(sources) - added} already watched)")
+        if how == "guess":
+            guessed.append(f"{source.key}: filed as {source.kind} (nothing in the file or the registry says; "
+                           f"change it with `sources add --kind`)")
+    skipped = len(imported) - added - len(kept)
+    typer.echo(f"imported {added} new sources ({skipped} already watched, {len(replaced)} replaced, "
+               f"{len(kept)} kept because their key is taken)")
+    for line in kept:
+        typer.echo(f"  key taken: {line}; use --replace to replace it")
+    for line in guessed:
+        typer.echo(f"  {line}")
+
+
+def can_ask() -> bool:
+    """A person is at a terminal to answer (not a script or a pipe)."""
+    import sys
+    return sys.stdin.isatty()
 
 
 @sources_app.command("export-opml")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -35,3 +35,14 @@ class CacheRows:
     def put_document(self, name: str, text: str) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, documents_t, {"name": name, "content": text, "updated_at": utcnow()}, ["name"])
+
+    def document_once(self, name: str, make: Callable[[], str]) -> str:
+        """The document ``name``, created from ``make()`` if there is none: the first writer wins and
+        every caller, in any process, gets the same text."""
+        text = self.get_document(name)
+        if text is not None:
+            return text
+        with self.engine.begin() as conn:
+            self._insert_absent(conn, documents_t, {"name": name, "content": make(), "updated_at": utcnow()},
+                                ["name"])
+        return self.get_document(name)

@@ -316,16 +316,23 @@ class StoreBase:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar_one())
 
-    def _upsert(self, conn: sa.Connection, table: sa.Table, values: dict, keys: list[str]) -> None:
+    def _insert(self, table: sa.Table, values: dict) -> Any:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table).values(**values)
+        return insert(table).values(**values)
+
+    def _upsert(self, conn: sa.Connection, table: sa.Table, values: dict, keys: list[str]) -> None:
+        stmt = self._insert(table, values)
         update = {k: stmt.excluded[k] for k in values if k not in keys}
         stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update) if update else \
             stmt.on_conflict_do_nothing(index_elements=keys)
         conn.execute(stmt)
+
+    def _insert_absent(self, conn: sa.Connection, table: sa.Table, values: dict, keys: list[str]) -> None:
+        """Insert the row unless one with the same ``keys`` exists (then nothing changes)."""
+        conn.execute(self._insert(table, values).on_conflict_do_nothing(index_elements=keys))
 
     @contextmanager
     def _serialized(self, key: str) -> Iterator[sa.Connection]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -32,8 +33,8 @@ from ..errors import BlogsiftError
 from ..models import AREAS, TRACKS
 from ..store import Store
 from .queries import STATUSES, ListFilter, list_candidates, months_with_posts
-from .security import (AUTH_COOKIE, CSRF_COOKIE, CSRF_FIELD, LOOPBACK_NAMES, AccessGuard, check_bind,
-                       is_loopback, safe_href, safe_next, security_headers)
+from .security import (AUTH_COOKIE, CSRF_COOKIE, CSRF_FIELD, LOOPBACK_NAMES, SECRET_DOC, AccessGuard, check_bind,
+                       is_loopback, parse_public_origin, safe_href, safe_next, security_headers)
 
 __all__ = ["create_app", "TRACK_LABELS", "AREA_LABELS"]
 
@@ -64,14 +65,19 @@ def create_app(store: Store, settings: Settings, token: str | None = None) -> St
     token = token or None   # an empty token is no token
     check_bind(cfg.host, token, cfg.token_env)
     loopback = is_loopback(cfg.host)
-    guard = AccessGuard(token, reads_need_token=not loopback)
+    public_origin = parse_public_origin(cfg.public_origin)
+    secret = bytes.fromhex(store.document_once(SECRET_DOC, lambda: secrets.token_hex(32)))
+    guard = AccessGuard(token, reads_need_token=not loopback, secret=secret, public_origin=public_origin)
     templates = Jinja2Templates(env=_environment())
     ui = _UI(store, settings, guard, templates)
 
     middleware = [Middleware(BaseHTTPMiddleware, dispatch=ui.guard_requests)]
     if loopback:
         # a page on another site that rebinds its DNS name to 127.0.0.1 must not reach the app
-        allowed = sorted({*LOOPBACK_NAMES, cfg.host.strip("[]").lower()})
+        allowed = {*LOOPBACK_NAMES, cfg.host.strip("[]").lower()}
+        if public_origin:   # the name people use through the reverse proxy in front of it
+            allowed.add(urlsplit(public_origin).hostname)
+        allowed = sorted(allowed)
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=allowed))
     routes = [
         Route("/", ui.list_page, name="list"),
@@ -138,7 +144,8 @@ class _UI:
         for name, value in security_headers().items():
             response.headers.setdefault(name, value)
         if new_cookie:
-            response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
+            response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/",
+                                secure=request.url.scheme == "https")
         return response
 
     def _render(self, request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
@@ -331,7 +338,7 @@ class _UI:
                                 status_code=401)
         response = RedirectResponse(back, status_code=303)   # the token leaves the address bar at once
         response.set_cookie(AUTH_COOKIE, self.guard.auth_cookie_value(), max_age=AUTH_COOKIE_MAX_AGE_S,
-                            httponly=True, samesite="strict", path="/")
+                            httponly=True, samesite="strict", path="/", secure=request.url.scheme == "https")
         return response
 
 

@@ -7,6 +7,10 @@
 - CSRF: a random per-browser nonce in a signed cookie, and in every form a hidden field derived from
   it; both are checked with :func:`hmac.compare_digest`. Requests authenticated by the Bearer header
   need no CSRF field (a browser never adds that header by itself).
+- The signing secret is kept in the store (made once), so cookies stay valid across restarts and
+  across app processes over one store.
+- Behind a reverse proxy the browser's origin is the proxy's (``review.public_origin``): its host is
+  accepted and forms sent from it are trusted, whatever Host header the proxy forwards.
 
 Hand-written over the standard library's ``hmac`` and ``secrets`` (a few lines) rather than adding a
 session library for two cookies.
@@ -35,6 +39,8 @@ __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
     "MIN_TOKEN_CHARS",
+    "SECRET_DOC",
+    "parse_public_origin",
 ]
 
 AUTH_COOKIE = "blogsift_auth"
@@ -42,6 +48,8 @@ CSRF_COOKIE = "blogsift_csrf"
 CSRF_FIELD = "csrf_token"
 #: a token guards the curator's data on a network: too short a token is guessable
 MIN_TOKEN_CHARS = 16
+#: the store document holding the app's signing secret (hex)
+SECRET_DOC = "review_signing_secret"
 #: the loopback names a browser may use for the app (anything else is refused: DNS rebinding)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -69,6 +77,19 @@ def check_bind(host: str, token: str | None, token_env: str) -> None:
     if not is_loopback(host) and not token:
         raise ConfigError(f"refusing to listen on {host}, beyond loopback, without an access token: "
                           f"set ${token_env} (or listen on 127.0.0.1)", key="review.host")
+
+
+def parse_public_origin(value: str) -> str | None:
+    """``https://digest.example.com`` (scheme and host, optionally a port) as the browser sends it in
+    ``Origin``; None when not configured. A path, query or other scheme is a configuration error."""
+    value = (value or "").strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ConfigError(f"review.public_origin must look like https://digest.example.com, not {value!r}",
+                          key="review.public_origin")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def security_headers() -> dict[str, str]:
@@ -106,12 +127,15 @@ def safe_href(url: str | None) -> str | None:
 
 
 class AccessGuard:
-    """Token and CSRF checks for one running app (its secret lives as long as the process)."""
+    """Token and CSRF checks for one running app (``secret``: the store's, so cookies outlive the
+    process; a fresh one when none is given). ``public_origin``: where the browser sees the app."""
 
-    def __init__(self, token: str | None, *, reads_need_token: bool, secret: bytes | None = None):
+    def __init__(self, token: str | None, *, reads_need_token: bool, secret: bytes | None = None,
+                 public_origin: str | None = None):
         self.token = token or None
         self.reads_need_token = bool(self.token) and reads_need_token
         self._secret = secret or secrets.token_bytes(32)
+        self.public_origin = public_origin
 
     def _sign(self, purpose: str, value: str) -> str:
         return hmac.new(self._secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -166,6 +190,8 @@ class AccessGuard:
         # a browser names the page a form came from; if it is another site, refuse
         origin = request.headers.get("origin")
         if origin and origin != "null":
+            if self.public_origin and origin.rstrip("/").lower() == self.public_origin:
+                return True
             host = request.headers.get("host", "")
             return urlsplit(origin).netloc == host
         return True
