@@ -114,3 +114,16 @@ def test_a_file_that_keeps_changing_is_left_alone_with_a_clear_error(tmp_path, m
     res = _cli(db, "publish", "--into", str(path))
     assert res.exit_code != 0 and "changed 5 times" in res.output
     assert path.read_text(encoding="utf-8") == saves[-1]
+
+
+def test_temp_files_of_a_killed_write_are_cleared_by_the_next_write(tmp_path):
+    import os
+    import time
+    path = tmp_path / "d.md"
+    stale, fresh = tmp_path / ".d.md.abc123.tmp", tmp_path / ".d.md.def456.tmp"
+    stale.write_text("half", encoding="utf-8")
+    fresh.write_text("being written", encoding="utf-8")
+    old = time.time() - merge_mod.STALE_TEMP_S - 5
+    os.utime(stale, (old, old))
+    atomic_write(path, "new\n")
+    assert not stale.exists() and fresh.exists()       # a write in progress elsewhere is left alone

@@ -17,8 +17,10 @@ version it was published from; a file without one falls back to the base kept fo
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import time
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,8 @@ __all__ = ["MergeResult", "Conflict", "merge_into", "publish_into", "atomic_writ
 #: store document holding the machine's version of every entry it published: the base of the next
 #: merge. Keyed by the base id written into the file (older files without one: by their path).
 PUBLISHED_DOC = "published:{key}"
+#: a temp file of a write older than this was left by a killed writer (a write takes milliseconds)
+STALE_TEMP_S = 600
 #: how many times a publish redoes its merge when the file keeps changing under it before giving up
 REMERGE_ATTEMPTS = 5
 
@@ -269,7 +273,19 @@ def atomic_write(path: Path, text: str, *, backup: bool = True, expect_hash: str
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _remove_stale_temps(path)
     return bak
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files of this file left by a writer that was killed before its rename."""
+    now = time.time()
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - stale.stat().st_mtime > STALE_TEMP_S:
+                stale.unlink()
+        except OSError:
+            continue
 
 
 def _replace(tmp: str | Path, path: Path) -> None:

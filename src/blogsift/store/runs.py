@@ -77,10 +77,10 @@ class RunRows:
     # -- the run lock -------------------------------------------------------------------------
     @contextmanager
     def run_lock(self, lease_s: float = RUN_LEASE_S) -> Iterator[dict]:
-        """Hold the store's run lock for the ``with`` block (re-entrant within this ``Store``).
+        """Hold the store's run lock for the ``with`` block (re-entrant in the thread that holds it).
         Raises ``RunLocked`` saying who holds it and since when."""
         held = getattr(self, "_run_lock_held", None)
-        if held is not None:
+        if held is not None and held["thread"] == threading.get_ident():
             held["depth"] += 1
             try:
                 yield held["lease"]
@@ -98,7 +98,7 @@ class RunRows:
         renewer = threading.Thread(target=self._renew_lease, args=(lease["token"], lease_s, stop),
                                    name="blogsift-run-lease", daemon=True)
         renewer.start()
-        self._run_lock_held = {"depth": 1, "lease": lease}
+        self._run_lock_held = {"depth": 1, "lease": lease, "thread": threading.get_ident()}
         try:
             yield lease
         finally:
