@@ -49,8 +49,8 @@ SHARED = ROOT.parent / "shared"
 #: a number, token-exact: "1,000", "3.5", "2023"
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_FUNCTION_END = re.compile(r"\b(the|a|an|or|and|of|to|with|for|in|on|by|from|as|that|is|are|was|were|be|"
-                           r"we|our|its|their|this|these|which|than|into|at|but|if|when|while)$", re.I)
+#: words no English sentence ends on ("... like data files are." does end a sentence; "... or the" does not)
+_FUNCTION_END = re.compile(r"\b(the|a|an|or|and|of|with|for|from|than|into|but|if|when|while|our|their|its)$", re.I)
 _MARKER = re.compile(r"^\s*([*\-+•>|#]|\d+[.)])\s")
 _CODE_SHAPE = re.compile(r"(^\s*(import |from \S+ import |def |class |pip |\$ |docker |kubectl |git |python |npm )"
                          r"|\w+\s*=\s*[\w.]+\(|[{};]\s*$|^\s*[}\])]|==|!=|=>|->|::)")

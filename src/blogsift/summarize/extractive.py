@@ -119,7 +119,7 @@ _COMPARE = re.compile(r"\b(improv\w*|reduc\w*|increas\w*|decreas\w*|faster|slowe
 _METHOD = re.compile(r"\b(we|our team|the team)\s+(built|build|use[ds]?|trained|train|deployed|deploy|implemented|designed|"
                      r"developed|introduced|released|open-sourced|migrated|combined|fine-tuned|adopted|created|"
                      r"replaced|added|moved|scaled|wrote|leverag\w+|propos\w+|present\w*)\b|\b(is built on|based on|powered by|"
-                     r"consists of|architecture|pipeline|framework|model|algorithm|index|engine)\b|구축|도입|적용|개발|"
+                     r"consists of|architecture|pipeline|framework|algorithm|index|engine)\b|구축|도입|적용|개발|"
                      r"학습|구성|사용|설계|활용", re.I)
 _ARTEFACT = re.compile(r"\b(open[- ]sourc\w+|github|hugging ?face|checkpoints?|weights|dataset|library|paper|"
                        r"released?|available|apache[- ]2|mit licen[cs]e|pip install)\b|공개|오픈소스", re.I)
@@ -288,7 +288,6 @@ def _terse(sentence: str, lang: str) -> str:
         if shorter == s:
             break
         s = shorter
-    s = re.sub(r"\s*\((?:see |as shown |cf\.? )[^)]*\)", "", s)
     if s and not _HANGUL.search(s[:1]):
         s = s[:1].upper() + s[1:]
     if _HANGUL.search(s):
