@@ -238,11 +238,10 @@ def demo_web(tmp_path_factory):
             runner.close()
 
 
-#: kills early in fetching; the later stages get 10 more. PostgreSQL commits cost more here (a
-#: durable commit per write), so it gets fewer early kills: the same stages, a shorter test.
+#: kills early in fetching; the later stages get 10 more
 @pytest.mark.parametrize("dialect, posts_kills", [
     ("sqlite", 22),
-    pytest.param("postgresql", 8, marks=pytest.mark.postgres),
+    pytest.param("postgresql", 22, marks=pytest.mark.postgres),
 ])
 def test_killed_runs_resume_to_the_uninterrupted_digest(demo_web, tmp_path, dialect, posts_kills):
     runner, clean = demo_web

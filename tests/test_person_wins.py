@@ -282,3 +282,31 @@ def test_a_lease_from_another_machine_holds_until_it_expires(store_url):
         with store.run_lock() as lease:
             assert store.run_lock_holder()["token"] == lease["token"]
         assert store.run_lock_holder() is None
+
+
+def test_concurrent_stores_of_one_new_post_never_fail(store_url):
+    """A run and a watch worker may store the same new post at once: one row, no IntegrityError."""
+    stores = [Store(store_url) for _ in range(4)]
+    stores[0].upsert_source(Source(key="tech", name="Tech", feed_url="https://tech.example.com/feed"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(stores))
+
+    def writer(store: Store) -> None:
+        try:
+            barrier.wait(10)
+            for i in range(10):
+                store.upsert_post(Post(url=f"https://tech.example.com/p{i}", title=f"Post {i}", source_key="tech",
+                                       lang="en", published=datetime(2026, 10, 5, tzinfo=UTC), text="x"))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == [] and stores[0].count_posts() == 10
+    finally:
+        for s in stores:
+            s.close()

@@ -23,7 +23,8 @@ class PostRows:
             "html": post.html, "images": list(post.images), "links": list(post.links),
             "extraction": post.extraction, "extraction_note": post.extraction_note, "updated_at": now,
         }
-        with self.engine.begin() as conn:
+        # serialized per URL: a run and a watch worker storing the same new post never both insert it
+        with self._serialized(f"post:{post.url}") as conn:
             row = conn.execute(sa.select(posts_t.c.id).where(posts_t.c.url == post.url)).first()
             if row:
                 conn.execute(posts_t.update().where(posts_t.c.id == row[0]).values(**values))
