@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["Bounds", "Decision", "FeedWindow", "feed_window", "next_interval", "failure_interval",
-           "server_hints", "retry_after_seconds"]
+           "server_hints", "retry_after_seconds", "history_fill_s", "HISTORY_DAYS"]
+
+#: how far back the source's stored posts give its usual publishing rate
+HISTORY_DAYS = 14
 
 #: the rate of a feed with a single dated entry, or none, is unknown: poll at the maximum interval
 #: until it shows two entries (a blog with one post in its feed is not a busy blog)
@@ -96,15 +99,29 @@ class Decision:
         return now + timedelta(seconds=self.interval_s)
 
 
+def history_fill_s(posts: int, span_s: float, entries: int) -> float | None:
+    """The time ``entries`` new posts take at the rate the source kept over its recent history
+    (``posts`` published over the last ``span_s`` seconds): a quiet morning in a busy blog's feed does
+    not stretch its interval past what its usual pace allows."""
+    if posts < MIN_ENTRIES_FOR_RATE or span_s <= 0 or entries < MIN_ENTRIES_FOR_RATE:
+        return None
+    # n posts spread over the span since the oldest of them: one every span/(n-1)
+    return span_s / (posts - 1) * entries
+
+
 def next_interval(window: FeedWindow, bounds: Bounds, *, hint_s: float | None = None,
-                  retry_after_s: float | None = None) -> Decision:
-    """The interval after a successful poll (or a 429/503 carrying ``retry_after_s``)."""
+                  retry_after_s: float | None = None, history_fill: float | None = None) -> Decision:
+    """The interval after a successful poll (or a 429/503 carrying ``retry_after_s``). The feed's
+    fill time is the shorter of what its entries show and what the source's history shows."""
     fill = window.fill_s
+    from_history = history_fill is not None and (fill is None or history_fill < fill)
+    if from_history:
+        fill = history_fill
     if fill is None:
         interval, reason = bounds.max_s, "rate unknown (fewer than 2 dated entries)"
     else:
         interval = fill * bounds.window_fraction
-        reason = f"{bounds.window_fraction:g} × feed fill time {_human(fill)}"
+        reason = f"{bounds.window_fraction:g} × {'usual' if from_history else 'feed'} fill time {_human(fill)}"
     if hint_s is not None and hint_s > interval:
         # a fresh-for hint longer than the feed's fill time would let it overflow: capped at that
         honoured = hint_s if fill is None else min(hint_s, fill)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .schema import _aware, coverage_t, sources_t, utcnow, watch_t
+from .schema import _aware, coverage_t, posts_t, sources_t, utcnow, watch_t
 
 #: problems kept per source (newest first); older ones are history nobody reads
 MAX_PROBLEMS_KEPT = 20
@@ -104,6 +104,14 @@ class WatchRows:
             if done:
                 claimed.append(key)
         return claimed
+
+    def publishing_history(self, key: str, since: datetime, until: datetime) -> tuple[int, datetime | None]:
+        """How many of the source's stored posts were published in [since, until), and the oldest."""
+        with self.engine.connect() as conn:
+            n, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(posts_t.c.published))
+                                     .where(posts_t.c.source_key == key).where(posts_t.c.published >= since)
+                                     .where(posts_t.c.published < until)).one()
+        return int(n), _aware(oldest)
 
     # -- coverage -------------------------------------------------------------------------------
     def add_coverage(self, key: str, start: datetime, end: datetime, method: str) -> None:
