@@ -20,7 +20,7 @@ import pytest
 from blogweb import Blog, blog_web, make_posts
 
 from blogsift.coverage import period_coverage
-from blogsift.schedule import Bounds, feed_window, next_interval, server_hints
+from blogsift.schedule import Bounds, feed_window, history_fill_s, next_interval, server_hints
 from blogsift.store import Store
 from blogsift.watch import SimulatedClock, Watcher
 
@@ -109,6 +109,11 @@ def test_schedule_follows_the_publishing_rate_and_the_server():
     year = next_interval(busy, bounds, retry_after_s=365 * 86400)
     assert year.interval_s == 86400 and "maximum" in year.reason
     assert next_interval(feed_window([], now), bounds).interval_s == 86400
+    # a busy blog's quiet morning: its feed says 10 posts in 2 days, its last two weeks say 30 a day
+    quiet = feed_window([now - timedelta(hours=5 * i) for i in range(10)], now)
+    usual = history_fill_s(posts=420, span_s=14 * 86400, entries=10)
+    assert next_interval(quiet, bounds, history_fill=usual).interval_s == pytest.approx(usual * 0.5)
+    assert next_interval(quiet, bounds, history_fill=usual).interval_s < next_interval(quiet, bounds).interval_s
 
 
 def test_retry_after_of_a_year_is_bounded_and_reported(store, settings):

@@ -16,6 +16,9 @@ from ..config import settings_help
 from ..errors import BlogsiftError
 
 console = Console(stderr=True)
+#: sources with holes named one per line after a run; the rest are counted (a first run of a big registry
+#: has holes in every source before its feed's window)
+COVERAGE_LINES = 20
 
 
 def register(app: typer.Typer) -> None:
@@ -124,10 +127,13 @@ def print_coverage(store, start: datetime, end: datetime, keys: list[str] | None
     holes = [v for v in verdicts if not v.complete]
     console.print(f"coverage of {start:%Y-%m-%d} … {end:%Y-%m-%d}: {len(verdicts) - len(holes)} of {len(verdicts)} "
                   f"sources complete")
-    for v in holes:
-        console.print(f"[yellow]! {v.source}[/yellow]: {v.describe()} "
-                      f"(`blogsift backfill --source {v.source}` fills it where a sitemap or paged feed exists)",
-                      highlight=False)
+    for v in holes[:COVERAGE_LINES]:
+        console.print(f"[yellow]! {v.source}[/yellow]: {v.describe()}", highlight=False)
+    if len(holes) > COVERAGE_LINES:
+        console.print(f"[yellow]! … and {len(holes) - COVERAGE_LINES} more sources[/yellow] (`blogsift status`)")
+    if holes:
+        console.print("`blogsift backfill --since … --until …` fills these where a sitemap, paged feed or archive "
+                      "lists the posts; `blogsift watch` keeps coverage complete from now on", highlight=False)
     return bool(holes)
 
 
