@@ -142,11 +142,11 @@ def _bound_index(body: bytes, max_children: int) -> tuple[bytes, int]:
 
 
 def _children_and_pages(parsed) -> tuple[list[str], list[SitemapEntry]]:
-    from usp.objects.sitemap import AbstractIndexSitemap, InvalidSitemap
+    from usp.objects.sitemap import AbstractIndexSitemap
 
     if isinstance(parsed, AbstractIndexSitemap):
         # parsed from a string, every child comes back unfetched (an InvalidSitemap carrying its URL)
-        return [s.url for s in parsed.sub_sitemaps if isinstance(s, InvalidSitemap) or s.url], []
+        return [s.url for s in parsed.sub_sitemaps], []
     pages = []
     for p in parsed.pages:
         story = getattr(p, "news_story", None)
