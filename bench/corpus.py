@@ -1,10 +1,18 @@
-"""A synthetic web of N blogs × M posts for benchmarks, served on 127.0.0.1.
+"""A web of N blogs × M posts for benchmarks, served on 127.0.0.1.
 
-    python bench/corpus.py --sources 5 --posts 3 --check
+    python bench/corpus.py --sources 5 --posts 3 --check [--synthetic]
 
-Deterministic for a seed: page bodies are generated on request from (seed, source, post), so 10,000
-pages cost no memory. Sizes vary from ~2 KB to ~200 KB; a third of the blogs are Korean; half of the
-feeds answer conditional GET with 304. ``mutate(fraction)`` publishes new posts; ``stats`` counts requests.
+Two kinds of pages behind the same generated feeds:
+
+- real (the default when ``../shared/bench/real-pages`` is beside the repository): the 923 real HTML
+  pages there (news, blogs, company pages; median 93 KB, up to 1.5 MB), reused round-robin over the
+  posts and read from disk on each request, so neither the repository nor the server's memory holds
+  them;
+- synthetic (``--synthetic``): page bodies generated on request from (seed, source, post); sizes vary
+  from ~2 KB to ~200 KB, simple markup (bare trafilatura runs ~15× faster on them than on real pages).
+
+Deterministic for a seed; a third of the blogs are Korean; half of the feeds answer conditional GET
+with 304. ``mutate(fraction)`` publishes new posts; ``stats`` counts requests.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from blogsift.models import Source  # noqa: E402
 
 #: every post falls in the 60 days before this date, so a benchmark period is fixed
 REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)
+#: the real pages, beside the repository (third-party content: never copied into it)
+REAL_PAGES = Path(__file__).resolve().parents[2] / "shared" / "bench" / "real-pages"
 
 TOPICS_EN = [("Serving {m} with {t} at low latency", "training_inference_mlops"),
              ("How we built {m} search with {t}", "recsys_etc"), ("Detecting defects in images using {t}", "cv"),
@@ -115,7 +125,33 @@ class Corpus:
         return sum(self.n_posts(s) for s in range(self.n_sources))
 
 
-def generate_corpus(n_sources: int = 200, posts_per_source: int = 50, seed: int = 0) -> Corpus:
+@dataclass
+class RealPageCorpus(Corpus):
+    """The same blogs and feeds, each post page one of the real pages (round-robin, read on request)."""
+
+    pages_dir: Path = REAL_PAGES
+
+    def __post_init__(self) -> None:
+        self.files = sorted((self.pages_dir / "pages").glob("*.html"))
+        if not self.files:
+            raise FileNotFoundError(f"no real pages in {self.pages_dir / 'pages'}")
+
+    def page_file(self, s: int, p: int) -> Path:
+        return self.files[(s * self.posts_per_source + p) % len(self.files)]
+
+    def page(self, s: int, p: int, base: str) -> bytes:
+        return self.page_file(s, p).read_bytes()
+
+
+def real_pages_present(folder: Path = REAL_PAGES) -> bool:
+    return (folder / "pages").is_dir()
+
+
+def generate_corpus(n_sources: int = 200, posts_per_source: int = 50, seed: int = 0, *,
+                    real: bool | None = None) -> Corpus:
+    """Real pages when they are present (or ``real=True``), else synthetic ones."""
+    if real or (real is None and real_pages_present()):
+        return RealPageCorpus(n_sources, posts_per_source, seed)
     return Corpus(n_sources, posts_per_source, seed)
 
 
@@ -156,7 +192,9 @@ def serve_corpus(corpus: Corpus):
                     p = int(parts[1][1:-5])
                     if s < corpus.n_sources and p < corpus.n_posts(s):
                         kind, status, body = "page", 200, corpus.page(s, p, state["base"])
-                        headers = {"Content-Type": "text/html; charset=utf-8"}
+                        # real pages declare their own charset (or not): the bytes and <meta> decide
+                        headers = {"Content-Type": "text/html" if isinstance(corpus, RealPageCorpus)
+                                   else "text/html; charset=utf-8"}
             with lock:
                 stats.requests += 1
                 stats.by_kind[kind] += 1
@@ -191,8 +229,9 @@ def main() -> int:
     ap.add_argument("--posts", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--check", action="store_true", help="self-test and exit")
+    ap.add_argument("--synthetic", action="store_true", help="generated pages even when real ones are present")
     args = ap.parse_args()
-    corpus = generate_corpus(args.sources, args.posts, args.seed)
+    corpus = generate_corpus(args.sources, args.posts, args.seed, real=False if args.synthetic else None)
     sizes = [len(corpus.page(s, p, "")) for s in range(min(5, args.sources)) for p in range(args.posts)]
     print(f"{corpus.size} posts in {args.sources} blogs; page sizes {min(sizes)}..{max(sizes)} bytes "
           f"(median {sorted(sizes)[len(sizes) // 2]})")

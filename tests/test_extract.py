@@ -30,7 +30,8 @@ def article(body: str, head: str = "", lang: str = "en", extra: str = "") -> str
 
 
 def rich_body(paragraph: str = PARAGRAPH, n: int = 6) -> str:
-    return "".join(f"<p>{paragraph}</p>" for _ in range(n)) + (
+    # numbered: trafilatura keeps one copy of a repeated paragraph
+    return "".join(f"<p>{i}. {paragraph}</p>" for i in range(n)) + (
         '<p>Code is on <a href="https://github.com/example/server">GitHub</a>, weights on '
         '<a href="https://huggingface.co/example/model">the Hub</a>, see <a href="/posts/part-1">part 1</a>, '
         '<a href="javascript:alert(1)">click</a>, <a href="mailto:a@b.c">mail</a>.</p>'
@@ -139,11 +140,36 @@ def test_login_wall_is_not_an_article():
     assert post.extraction == "feed" and "not an article (a login form)" in post.extraction_note
 
 
-def test_index_page_is_not_an_article():
-    teasers = "".join(f'<article><h2><a href="/p/{i}">Post {i}</a></h2><p>{PARAGRAPH}</p></article>' for i in range(6))
-    page = f"<html><head><title>Blog</title></head><body><main>{teasers}</main></body></html>"
-    post = extract_post(page, URL, item(summary_html="<p>" + PARAGRAPH + "</p>"), EN, 100)
-    assert post.extraction == "feed" and "index page listing 6 articles" in post.extraction_note
+def index_page(n: int = 6) -> str:
+    teasers = "".join(f'<article><h2><a href="/p/{i}">Post {i}</a></h2><p>Teaser {i}: {PARAGRAPH}</p></article>'
+                      for i in range(n))
+    return f"<html><head><title>Blog</title></head><body><main>{teasers}</main></body></html>"
+
+
+def test_short_index_page_is_not_an_article():
+    post = extract_post(index_page(3).replace("The scheduler admits requests while others decode, which keeps the "
+                                              "accelerators busy.", ""),
+                        URL, item(summary_html="<p>" + PARAGRAPH + "</p>"), EN, 400)
+    assert post.extraction == "feed" and "index page listing 3 articles" in post.extraction_note
+
+
+def test_doubtful_index_page_keeps_its_text_beside_the_feeds():
+    summary = "A summary the feed gives of this post, about serving models on accelerators."
+    post = extract_post(index_page(6), URL, item(summary_html=f"<p>{summary}</p>"), EN, 100)
+    assert post.extraction == "page" and "may not be an article (an index page listing 6 articles)" \
+        in post.extraction_note and "feed's summary" in post.extraction_note
+    assert post.text.startswith(summary) and "Teaser 5: We serve" in post.text
+
+
+def test_sidebar_of_recent_posts_and_a_comment_form_do_not_make_a_post_not_an_article():
+    sidebar = "".join(f'<article class="teaser"><h3><a href="/p/{i}">Recent post {i}</a></h3>'
+                      f'<p>Teaser {i}: {PARAGRAPH}</p></article>' for i in range(8))
+    comments = ('<div id="respond"><form action="/wp-comments-post.php"><textarea name="comment"></textarea>'
+                '<input name="author"><input type="password" name="pw"><button>Post comment</button></form></div>')
+    page = article(rich_body(), extra=f'<div class="sidebar">{sidebar}</div>{comments}')
+    post = extract_post(page, URL, item(summary_html="<p>Just a summary.</p>"), EN, 400)
+    assert post.extraction == "page" and "not an article" not in post.extraction_note
+    assert "5. We serve" in post.text and "Recent post" not in post.text
 
 
 def test_related_post_cards_do_not_make_a_post_an_index_page():
