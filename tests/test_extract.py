@@ -200,3 +200,16 @@ def test_page_date_is_used_when_the_feed_has_none():
 ])
 def test_language_by_hangul_ratio(title, text, source_lang, lang):
     assert detect_lang(title, text, source_lang) == lang
+
+
+def test_undated_feed_entry_takes_the_date_written_on_the_page():
+    page = article(rich_body() + '<p class="date">Published on March 5, 2024 by the team</p>')
+    post = extract_post(page, URL, item(), EN, 400)
+    assert post.published is not None and post.published.date().isoformat() == "2024-03-05"
+    assert "held back" not in post.extraction_note
+
+
+def test_post_with_no_date_anywhere_is_held_back_with_a_reason():
+    post = extract_post(article(rich_body()), URL, item(), EN, 400)
+    assert post.published is None and post.extraction == "page"
+    assert "no publication date in the feed or on the page: held back" in post.extraction_note

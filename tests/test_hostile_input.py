@@ -45,7 +45,8 @@ HOSTILE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 HOSTILE_PAGE = ("<html><head><title>t</title><script>alert(8)</script>"
                 '<link rel="canonical" href="javascript:alert(9)"><meta name="author" content="<script>x</script>Kim">'
                 '</head><body onload="alert(10)"><article><h1>Post</h1>'
-                + "<p>A paragraph about training vision models with data augmentation and careful evaluation.</p>" * 8
+                + "".join(f"<p>Paragraph {i} about training vision models with data augmentation and careful "
+                          "evaluation.</p>" for i in range(8))
                 + '<p><a href="javascript:alert(11)">bad</a> <a href=" javascript:alert(12)">bad2</a> '
                   '<a href="data:text/html;base64,PHNjcmlwdD4=">data</a> <a href="/ok">ok</a>'
                   '<img src="javascript:alert(13)"><img src="/fig.png" onerror="alert(14)">'

@@ -25,7 +25,8 @@ def curate_period(pipe: "Pipeline", report: "RunReport", *, since: datetime | No
     from .pipeline import months_between
 
     store, settings = pipe.store, pipe.settings
-    posts = store.list_posts(since, until)
+    # an undated post is held back (its note says so) until a person dates it
+    posts = [p for p in store.list_posts(since, until) if p.published is not None]
     report.candidates = len(posts)
     if not posts:
         return

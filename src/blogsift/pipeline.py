@@ -230,13 +230,9 @@ class Pipeline:
                             content_type=content_type)
         if note:
             post.extraction_note = "; ".join(x for x in (note, post.extraction_note) if x)
-        if post.extraction != "page":
+        if post.extraction != "page" or post.extraction_note:
             report.posts_fallback[item.url] = post.extraction_note or post.extraction
         post.url = self._canonical(post.url or item.url)
-        if post.published is None and item.published is not None:
-            post.published = item.published
-        if post.published is None:
-            post.published = datetime.now(UTC)
         self.store.upsert_post(post)
         report.posts_new += 1
 
