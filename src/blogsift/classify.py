@@ -42,7 +42,8 @@ from .errors import InputError
 from .models import SOURCE_KINDS, Classification, Source
 
 __all__ = ["Classifier", "Example", "examples_from_store", "seed_examples", "labelled_examples", "AWS_SERVICES",
-           "example_from_row", "model_cache_dir", "item_from_record", "RECORD_KINDS"]
+           "example_from_row", "model_cache_dir", "item_from_record", "RECORD_KINDS",
+           "training_key", "source_features"]
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +424,15 @@ def _load_or_fit(examples: list[Example], embeddings: bool) -> Classifier:
     except OSError as exc:
         log.warning("cannot store the fitted model in %s (%s); it will be refitted next time", path.parent, exc)
     return clf
+
+
+def training_key(settings=None, extra_examples: list[Example] | None = None) -> str:
+    """The version of the model ``Classifier.default(settings, extra_examples)`` gives (the hash of
+    its training data), known without loading or fitting it: a run that has nothing to classify
+    compares it with the hashes its stored classifications were made under, and loads nothing."""
+    embeddings = bool(settings.curation.use_embeddings) if settings is not None else False
+    extra = [Example(**dict(_frozen(e))) for e in (extra_examples or [])]
+    return training_hash(seed_examples() + labelled_examples() + extra, embeddings)
 
 
 @lru_cache(maxsize=4)

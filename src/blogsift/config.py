@@ -67,6 +67,10 @@ class FetchSettings:
     max_posts_per_source: int = _f(50, "newest feed entries looked at per source per run")
     fetch_pages: bool = _f(True, "fetch each post's page; if false, use the feed's content only")
     min_article_chars: int = _f(400, "an extraction shorter than this is a failure; the feed content is used")
+    extract_workers: int = _f(0, "processes extracting pages while the fetcher downloads; 0 means one per core")
+    extract_timeout: float = _f(20.0, "seconds one page may take to extract; then the feed's content is used")
+    extract_max_bytes: int = _f(4_000_000, "largest page extracted, in bytes; a larger one keeps the feed's content")
+    extract_memory_mb: int = _f(1024, "address space of an extraction worker, in MB (a runaway parse stops there)")
     gone_after_failures: int = _f(5, "consecutive failures (or one 404/410) before a source is paused")
 
 

@@ -4,6 +4,7 @@ and the posts that tell the same story (near-duplicates, across languages too).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -13,7 +14,7 @@ from courlan import normalize_url
 
 from .models import Enrichment, Post, SeriesInfo
 
-__all__ = ["canonical_url", "enrich", "find_duplicates", "classify_link"]
+__all__ = ["canonical_url", "enrich", "find_duplicates", "classify_link", "signature"]
 
 #: query parameters that only track the reader, beyond those courlan knows (utm_*, source, ref, fbclid,
 #: gclid, mc_*, ...): Blogger's mobile switch, Medium's gi/sk, AWS's sc_* campaign tags
@@ -127,38 +128,37 @@ def enrich(post: Post, known_posts: Iterable[Post] = ()) -> Enrichment:
     return e
 
 
-def _signature(post: Post, e: Enrichment | None) -> set[str]:
+def signature(post: Post, e: Enrichment | None) -> list[str]:
+    """What copies of one story share whatever their language: their code/paper/model links, their
+    figures' file names and the numbers they report."""
     links = set(e.code_links + e.model_links + e.paper_links + e.dataset_links) if e else set()
     figures = {urlsplit(u).path.rsplit("/", 1)[-1] for u in post.images if u}
     numbers = set(re.findall(r"\d+(?:\.\d+)?%|\d{2,}(?:\.\d+)?", post.text or ""))
-    return links | {f"img:{f}" for f in figures if f} | {f"num:{n}" for n in list(numbers)}
+    return sorted(links | {f"img:{f}" for f in figures if f} | {f"num:{n}" for n in numbers})
 
 
-def find_duplicates(posts: list[Post], enrichments: dict[int, Enrichment] | None = None) -> list[dict[int, Enrichment]]:
+def find_duplicates(posts: list[Post], enrichments: dict[int, Enrichment] | None = None,
+                    signatures: dict[int, set[str]] | None = None) -> list[dict[int, Enrichment]]:
     """Groups of posts that are the same story (e.g. the English and Korean copies of an AWS post):
     each group maps post id → updated Enrichment; the earliest post is primary, the others get
     ``duplicate_of``, and every member lists the others in ``alternate_urls``.
-
     Copies share their code links, figures and numbers whatever the language, so the overlap of
     those signatures (Jaccard) is the test; titles are not compared because translation changes them.
+    ``signatures`` (post id → signature) spares the posts' texts: outlines are enough then.
     """
     enrichments = enrichments or {}
-    sigs = {p.id: _signature(p, enrichments.get(p.id)) for p in posts}
+    sigs = signatures if signatures is not None else \
+        {p.id: set(signature(p, enrichments.get(p.id))) for p in posts}
+    matches = _similar_pairs(posts, sigs)
     seen: set[int] = set()
     groups = []
     ordered = sorted(posts, key=lambda p: (p.published is None, p.published, p.id))
-    for i, a in enumerate(ordered):
-        if a.id in seen or len(sigs[a.id]) < 3:
+    rank = {p.id: i for i, p in enumerate(ordered)}
+    for a in ordered:
+        if a.id in seen or a.id not in matches:
             continue
-        members = [a]
-        for b in ordered[i + 1:]:
-            if b.id in seen or b.source_key == a.source_key and b.lang == a.lang:
-                continue
-            if a.published and b.published and abs(b.published - a.published) > DUPLICATE_WINDOW:
-                continue
-            sa, sb = sigs[a.id], sigs[b.id]
-            if len(sb) >= 3 and len(sa & sb) / len(sa | sb) >= DUPLICATE_MIN_OVERLAP:
-                members.append(b)
+        members = [a] + [b for b in sorted(matches[a.id], key=lambda b: rank[b.id])
+                         if rank[b.id] > rank[a.id] and b.id not in seen]
         if len(members) > 1:
             group = {}
             for m in members:
@@ -169,3 +169,38 @@ def find_duplicates(posts: list[Post], enrichments: dict[int, Enrichment] | None
                 seen.add(m.id)
             groups.append(group)
     return groups
+
+
+def _similar_pairs(posts: list[Post], sigs: dict[int, set[str]]) -> dict[int, list[Post]]:
+    """Post id → the posts that may be its copies (other blog or language, close in time, Jaccard of
+    signatures ≥ DUPLICATE_MIN_OVERLAP). Prefix filtering finds them without comparing every pair:
+    with each signature's elements ordered rarest first, two sets that overlap that much share an
+    element among the first |S| − ⌈t·|S|⌉ + 1 of each (a set-similarity join, here because 10,000
+    posts make 50 million pairs)."""
+    eligible = [p for p in posts if len(sigs.get(p.id, ())) >= 3]
+    frequency: dict[str, int] = {}
+    for p in eligible:
+        for x in sigs[p.id]:
+            frequency[x] = frequency.get(x, 0) + 1
+    index: dict[str, list[Post]] = {}
+    matches: dict[int, list[Post]] = {}
+    for a in eligible:
+        sa = sigs[a.id]
+        ordered = sorted(sa, key=lambda x: (frequency[x], x))
+        prefix = ordered[:len(ordered) - math.ceil(DUPLICATE_MIN_OVERLAP * len(ordered)) + 1]
+        seen: set[int] = set()
+        for x in prefix:
+            for b in index.get(x, ()):
+                if b.id in seen:
+                    continue
+                seen.add(b.id)
+                if b.source_key == a.source_key and b.lang == a.lang:
+                    continue
+                if a.published and b.published and abs(b.published - a.published) > DUPLICATE_WINDOW:
+                    continue
+                sb = sigs[b.id]
+                if len(sa & sb) / len(sa | sb) >= DUPLICATE_MIN_OVERLAP:
+                    matches.setdefault(a.id, []).append(b)
+                    matches.setdefault(b.id, []).append(a)
+            index.setdefault(x, []).append(a)
+    return matches

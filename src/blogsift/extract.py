@@ -4,13 +4,17 @@
 extraction is long enough to be one (``extraction="page"``), else the feed's content
 (``extraction="feed"``), else the title alone (``extraction="title-only"``); ``extraction_note`` says
 why a fallback happened. HTML that is not an article (a login wall, an index of teasers, a page of
-links) takes the fallback path too. Only http(s) links and images are kept, made absolute; the
+links) takes the fallback path too; that is judged on the main content trafilatura finds, never on
+sidebars or comment forms, and a page only suspected of being an index keeps its text (after the
+feed's). A post its feed leaves undated takes the page's date (meta tags, else htmldate); with none,
+it is kept but held back from the digest (``UNDATED_NOTE``). Only http(s) links and images are kept, made absolute; the
 article HTML in ``post.html`` is rebuilt from trafilatura's output (no script, no event handlers) and
 starts with the page's ``<link rel="canonical">`` when it has one (see :func:`canonical_url_of`).
 """
 
 from __future__ import annotations
 
+import codecs
 import copy
 import json
 import re
@@ -31,7 +35,7 @@ from .figures import find_figures
 from .fetch import decode_body
 from .models import FeedItem, Post, Source
 
-__all__ = ["UNDATED_NOTE", "extract_post", "canonical_url_of", "html_to_text", "detect_lang", "hangul_ratio"]
+__all__ = ["UNDATED_NOTE", "extract_post", "feed_post", "canonical_url_of", "html_to_text", "detect_lang", "hangul_ratio"]
 
 #: share of Hangul among the letters from which a title or text is Korean. Mixed titles ("LLM 서빙
 #: 최적화 with vLLM") sit at 0.4-0.8; English text quoting a Korean name stays under 0.05. Language
@@ -65,6 +69,9 @@ LOGIN_ASIDE_MARKERS = ("comment", "respond", "reply", "modal", "popup", "dialog"
 #: said of a post with no date in its feed entry, its meta tags or its page (htmldate): it is kept but
 #: held back from every digest month until a person dates it
 UNDATED_NOTE = "no publication date in the feed or on the page: held back from digests"
+#: a page whose first bytes hold NULs or more than this share of control characters is binary
+BINARY_SNIFF_BYTES = 4096
+BINARY_MAX_CONTROL = 0.05
 MAX_LINKS = 500
 MAX_IMAGES = 100
 JSON_LD_MAX_CHARS = 200_000
@@ -116,7 +123,17 @@ def extract_post(html: str | bytes, url: str, feed_item: FeedItem | None, source
         failure = f"page is not an article ({page.not_article})"
     elif page is not None and len(page.text) < min_chars:
         failure = f"page extraction too short ({len(page.text)} chars < {min_chars})"
+    return _post(url, feed_item, item, source, page, failure)
 
+
+def feed_post(url: str, feed_item: FeedItem, source: Source, reason: str) -> Post:
+    """The post from its feed entry alone, when its page could not be read (``reason`` says why):
+    the feed's content, else its summary, else the title; never raises."""
+    return _post(url, feed_item, feed_item, source, None, reason)
+
+
+def _post(url: str, feed_item: FeedItem | None, item: FeedItem, source: Source, page: _Page | None,
+          failure: str) -> Post:
     title = clean_text(item.title) or (page.title if page else "")
     post = Post(url=url, title=title, source_key=source.key, guid=item.guid,
                 published=item.published or (page.published if page else None),
@@ -169,6 +186,12 @@ def _parse(html: str | bytes, url: str, content_type: str | None) -> lxml.html.H
     if isinstance(html, bytes):
         if not html.strip():
             return None
+        head = html[:BINARY_SNIFF_BYTES]
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            pass   # UTF-16 text: its NULs are half of every ASCII character
+        elif head.count(0) or sum(b < 9 or 13 < b < 32 for b in head) > BINARY_MAX_CONTROL * len(head):
+            # an image, archive or PDF served as text/html: parsing it gives noise, not an article
+            raise ExtractError("page is binary data, not HTML", url=url)
         text = decode_body(html, content_type)[0]
     else:
         text = html.encode("utf-8", "replace").decode("utf-8")  # lone surrogates would stop lxml

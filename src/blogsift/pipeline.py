@@ -1,28 +1,41 @@
-"""The orchestrator: one run from the registry to the digest.
+"""The orchestrator: one run from the registry to the digest. Every stage is called from here, and no
+stage module calls back into it.
 
 Stages, each a module with a small contract (take records, return records or drop one with a reason):
 
 1. sources    — enabled sources from the store (seeded from the registry on first use); sources marked
                 gone (404/410) or paused (too many failures in a row) are skipped and reported.
 2. fetch      — feeds with conditional GET (stored validators), per-host politeness, robots.txt,
-                caps (``fetch.py``); parsed with feedparser (``feeds.py``).
-3. extract    — each new post's page with trafilatura (``extract.py``); an extraction too short to be
-                the article falls back to the feed's content, then to the title alone, and says so.
-                Each post is committed on its own, and a feed's validators are stored only after all
-                its new posts are, so a run killed midway resumes where it stopped and loses nothing.
+                caps (``fetch.py``); parsed with feedparser (``feeds.py``). A feed answering 304, or
+                the same bytes as last time, has nothing new and is not parsed.
+3. extract    — each new post's page with trafilatura (``extract.py``) in a pool of worker processes
+                (``extractpool.py``, ``fetch.extract_workers``), so the event loop keeps downloading
+                while pages are parsed; a page that crashes, hangs or floods a worker costs only its
+                post, which keeps the feed's content and a note. An extraction too short to be the
+                article falls back to the feed's content, then to the title alone, and says so; a post
+                with no date anywhere is kept but held back from the digest. Each post is committed on
+                its own (by one store thread, off the loop), and a feed's validators are stored only
+                after all its new posts are, so a run killed midway resumes where it stopped and loses
+                nothing.
 4. enrich     — code / checkpoint / paper links, series, canonical URL, near-duplicates (``enrich.py``).
 5. classify   — in scope?, track, area, with confidences (``classify.py``).
 6. rank       — importance and popularity score with its breakdown (``rank.py``, ``popularity.py``).
+                Stages 4–6 run only for posts whose content or model changed since their records were
+                made (``curation.py``), in batches of full posts; the period is otherwise held as outlines.
 7. select     — per month: threshold, quotas, a person's decisions always win (``select.py``);
                 selected posts become digest entries; an entry a person touched is never rewritten.
-8. summarize  — extractive by default, LLM when configured; a person's summary is never replaced.
+8. summarize  — for new selections only: extractive by default, LLM when configured (requests
+                overlap up to ``summary.llm_concurrency``); a person's summary is never replaced.
 9. render     — the house Markdown (``digest``), or HTML / Atom / JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Callable
@@ -33,6 +46,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .config import Settings
 from .coverage import record_feed, record_not_modified
 from .errors import FeedError, FetchError, HTTPStatusError
+from .extractpool import ExtractionLimits, ExtractionPool, default_workers
 from .models import FeedItem, Source
 from .sourceset import ensure_registry
 from .store import Store
@@ -41,6 +55,9 @@ __all__ = ["Pipeline", "RunReport", "month_bounds", "months_between"]
 
 #: statuses after which a source is skipped until a person re-enables it (``sources`` shows them)
 SKIPPED_STATUSES = ("gone", "paused")
+#: pages downloaded but not yet extracted, per extraction worker: enough to keep every worker busy
+#: while the next pages download, few enough that memory holds a handful of pages, not a whole run
+PAGES_IN_FLIGHT_PER_WORKER = 4
 
 
 @dataclass
@@ -49,12 +66,17 @@ class RunReport:
     sources_failed: dict[str, str] = field(default_factory=dict)
     sources_skipped: dict[str, str] = field(default_factory=dict)
     feeds_not_modified: int = 0
+    feeds_unchanged: int = 0          # answered 200 with the same bytes as last time: not parsed
     requests: int = 0
     posts_new: int = 0
-    posts_fallback: dict[str, str] = field(default_factory=dict)   # url -> why the page was not used
+    posts_fallback: dict[str, str] = field(default_factory=dict)   # url -> why the page was not (fully) used
     posts_failed: dict[str, str] = field(default_factory=dict)
+    posts_undated: int = 0            # held back from the digest until dated
     warnings: list[str] = field(default_factory=list)
     candidates: int = 0
+    enriched: int = 0                 # records remade this run (the others were current)
+    classified: int = 0
+    ranked: int = 0
     selected: int = 0
     summarized: int = 0
     elapsed_s: float = 0.0
@@ -91,6 +113,9 @@ class Pipeline:
         self.transport = transport
         self.console = console or Console(stderr=True)
         self.show_progress = self.console.is_terminal if progress is None else progress
+        self._ingest_users = 0
+        self._extractor: ExtractionPool | None = None
+        self._db_thread: ThreadPoolExecutor | None = None
 
     # -- orchestration --------------------------------------------------------------------------
     def run(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -116,8 +141,28 @@ class Pipeline:
         return report
 
     def curate(self, report: RunReport, *, since: datetime | None, until: datetime | None) -> None:
-        from .curation import curate_period
-        curate_period(self, report, since=since, until=until)
+        """Stages 4–8 over the period: only the records whose inputs changed are remade."""
+        from .curation import (Plan, StageCounts, batches, curate_batch, plan_period, select_period,
+                               summarize_selected, update_duplicates)
+
+        store, settings = self.store, self.settings
+        timed = functools.partial(self._timed, report)
+        plan = timed("plan", lambda: Plan(store, settings))
+        posts, report.posts_undated = timed("plan", lambda: plan_period(plan, since, until))
+        report.candidates = len(posts)
+        if not posts:
+            return
+        counts = StageCounts()
+        for batch in batches([p for p in posts if p.any]):
+            curate_batch(plan, batch, counts, timed)
+        report.enriched, report.classified, report.ranked = counts.enriched, counts.classified, counts.ranked
+        if counts.enriched:
+            timed("duplicates", lambda: update_duplicates(store, since, until))
+        selected = timed("select", lambda: select_period(store, settings, since, until))
+        report.selected = len(selected)
+        outcome = timed("summarize", lambda: summarize_selected(store, settings, selected))
+        report.summarized = outcome.summarized
+        report.warnings += outcome.warnings
 
     @staticmethod
     def _timed(report: RunReport, stage: str, fn: Callable[[], Any]) -> Any:
@@ -136,68 +181,104 @@ class Pipeline:
     async def fetch_all(self, report: RunReport) -> None:
         from .fetch import Fetcher
 
-        sources = []
-        for s in self.store.list_sources(enabled_only=True):
-            status = self.store.source_status(s.key).get("status")
-            if status in SKIPPED_STATUSES:
-                report.sources_skipped[s.key] = f"skipped: source is {status} " \
-                                                f"({self.store.source_status(s.key).get('last_error')})"
-                continue
-            sources.append(s)
         fetcher = Fetcher(self.settings.fetch, transport=self.transport)
         try:
-            with self._progress() as progress:
-                task = progress.add_task("fetching sources", total=len(sources))
+            async with self._ingesting():
+                sources = []
+                for s in await self._db(self.store.list_sources, enabled_only=True):
+                    status = await self._db(self.store.source_status, s.key)
+                    if status.get("status") in SKIPPED_STATUSES:
+                        report.sources_skipped[s.key] = f"skipped: source is {status.get('status')} " \
+                                                        f"({status.get('last_error')})"
+                        continue
+                    sources.append(s)
+                with self._progress() as progress:
+                    task = progress.add_task("fetching sources", total=len(sources))
 
-                async def one(source: Source) -> None:
-                    try:
-                        await self._fetch_source(fetcher, source, report)
-                    finally:
-                        progress.advance(task)
+                    async def one(source: Source) -> None:
+                        try:
+                            await self._fetch_source(fetcher, source, report)
+                        finally:
+                            progress.advance(task)
 
-                await asyncio.gather(*(one(s) for s in sources))
+                    await asyncio.gather(*(one(s) for s in sources))
         finally:
             await fetcher.aclose()
             report.requests += getattr(fetcher, "request_count", 0)
+
+    async def _db(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread,
+                                                                functools.partial(fn, *args, **kwargs))
 
     async def _fetch_source(self, fetcher: Any, source: Source, report: RunReport) -> None:
         from .feeds import parse_feed
 
         store = self.store
         try:
-            validators = store.get_validators(source.feed_url)
+            validators = await self._db(store.get_validators, source.feed_url)
             result = await fetcher.get(source.feed_url, source=source.key, validators=validators)
-            if result.not_modified:
-                record_not_modified(store, source.key, (validators or {}).get("fetched_at"), datetime.now(UTC))
-                report.feeds_not_modified += 1
-                store.set_source_status(source.key, "ok", None)
+            if result.not_modified or result.same_content:
+                # nothing new: a feed's validators are stored only once all its posts are
+                if result.not_modified:
+                    report.feeds_not_modified += 1
+                else:
+                    report.feeds_unchanged += 1
+                await self._db(record_not_modified, store, source.key, (validators or {}).get("fetched_at"),
+                               datetime.now(UTC))
+                await self._db(store.set_source_status, source.key, "ok", None)
                 report.sources_ok.append(source.key)
                 return
-            parsed = parse_feed(result.content, result.final_url, source=source.key, headers=result.headers)
+            parsed = await asyncio.to_thread(parse_feed, result.content, result.final_url, source=source.key,
+                                             headers=result.headers)
             for w in parsed.warnings:
                 report.warnings.append(f"{source.key}: {w}")
             await self.ingest(fetcher, source, parsed.items[: self.settings.fetch.max_posts_per_source], report)
-            record_feed(store, source.key, [it.published for it in parsed.items], len(parsed.items), datetime.now(UTC))
+            await self._db(record_feed, store, source.key, [it.published for it in parsed.items], len(parsed.items),
+                           datetime.now(UTC))
             # validators last: if the run dies before this, the next run sees the feed again (no 304)
-            store.put_validators(source.feed_url, result.etag, result.last_modified, result.status,
-                                 result.content_hash)
-            store.set_source_status(source.key, "ok", None)
+            await self._db(store.put_validators, source.feed_url, result.etag, result.last_modified,
+                           result.status, result.content_hash)
+            await self._db(store.set_source_status, source.key, "ok", None)
             report.sources_ok.append(source.key)
         except HTTPStatusError as exc:
             status = "gone" if exc.status in (404, 410) else "error"
-            self._source_failed(source, status, str(exc), report)
+            await self._db(self._source_failed, source, status, str(exc), report)
         except (FetchError, FeedError) as exc:
-            self._source_failed(source, "error", str(exc), report)
+            await self._db(self._source_failed, source, "error", str(exc), report)
 
     async def ingest(self, fetcher: Any, source: Source, items: list[FeedItem], report: RunReport) -> list[FeedItem]:
         """Fetch, extract and store those of ``items`` not stored yet; returns them. The one way a post
         enters the store, whoever found it (a run, the watcher, a backfill, a queued job)."""
-        new_items = [it for it in items if not self.store.post_exists(self._canonical(it.url))]
-        pages = await self._fetch_pages(fetcher, source, new_items) if self.settings.fetch.fetch_pages \
-            else [None] * len(new_items)
-        for item, page in zip(new_items, pages):
-            self._store_post(source, item, page, report)
+        async with self._ingesting():
+            known = await self._db(self.store.existing_urls, [self._canonical(it.url) for it in items])
+            new_items = [it for it in items if self._canonical(it.url) not in known]
+            await asyncio.gather(*(self._new_post(fetcher, source, it, report) for it in new_items))
         return new_items
+
+    @contextlib.asynccontextmanager
+    async def _ingesting(self):
+        """The extraction pool, the store thread and the bound on pages in flight: the run's when one
+        is on (``fetch_all``), else made for this call and closed after it."""
+        if self._ingest_users == 0:
+            fs = self.settings.fetch
+            workers = fs.extract_workers or default_workers()
+            # one thread does every store call of the fetch stage: the loop never waits on the
+            # database, and SQLite sees one writer
+            self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="blogsift-store")
+            self._pages_in_flight = asyncio.Semaphore(workers * PAGES_IN_FLIGHT_PER_WORKER)
+            self._extractor = ExtractionPool(workers, ExtractionLimits(
+                timeout_s=fs.extract_timeout, max_bytes=fs.extract_max_bytes, memory_mb=fs.extract_memory_mb,
+                min_chars=fs.min_article_chars))
+        self._ingest_users += 1
+        try:
+            yield
+        finally:
+            self._ingest_users -= 1
+            if self._ingest_users == 0:
+                extractor, db_thread = self._extractor, self._db_thread
+                self._extractor = self._db_thread = None
+                await asyncio.get_running_loop().run_in_executor(None, extractor.close)
+                db_thread.shutdown(wait=True)
 
     def _source_failed(self, source: Source, status: str, message: str, report: RunReport) -> None:
         self.store.set_source_status(source.key, status, message)
@@ -206,34 +287,30 @@ class Pipeline:
             self.store.set_source_status(source.key, "paused", message)
         report.sources_failed[source.key] = message
 
-    async def _fetch_pages(self, fetcher: Any, source: Source, items: list[FeedItem]) -> list[Any]:
-        if not items:
-            return []
-        return await fetcher.get_many([(it.url, source.key) for it in items])
-
     def _canonical(self, url: str) -> str:
         from .enrich import canonical_url
         return canonical_url(url)
 
-    def _store_post(self, source: Source, item: FeedItem, page: Any, report: RunReport) -> None:
-        from .extract import extract_post
+    async def _new_post(self, fetcher: Any, source: Source, item: FeedItem, report: RunReport) -> None:
+        """Fetch, extract (in a worker) and store one new post of a feed."""
+        from .extract import feed_post
 
-        html: str | bytes = ""
-        content_type = None
-        note = ""
-        if isinstance(page, BaseException):
-            note = f"page not fetched: {page}"
-        elif page is not None:
-            html, content_type = page.content, page.headers.get("content-type")
-        # with a feed item, extraction never raises: the worst case is a title-only post, said so
-        post = extract_post(html, item.url, item, source, self.settings.fetch.min_article_chars,
-                            content_type=content_type)
-        if note:
-            post.extraction_note = "; ".join(x for x in (note, post.extraction_note) if x)
+        async with self._pages_in_flight:
+            if not self.settings.fetch.fetch_pages:
+                post = feed_post(item.url, item, source, "pages are not fetched (fetch.fetch_pages is off)")
+            else:
+                try:
+                    page = await fetcher.get(item.url, source=source.key)
+                except FetchError as exc:
+                    post = feed_post(item.url, item, source, f"page not fetched: {exc}")
+                else:
+                    # with a feed item, extraction never raises: the worst case is a title-only post, said so
+                    post = await self._extractor.extract(page.content, item.url, item, source,
+                                                         page.headers.get("content-type"))
         if post.extraction != "page" or post.extraction_note:
             report.posts_fallback[item.url] = post.extraction_note or post.extraction
         post.url = self._canonical(post.url or item.url)
-        self.store.upsert_post(post)
+        await self._db(self.store.upsert_post, post)
         report.posts_new += 1
 
 

@@ -75,6 +75,7 @@ posts_t = T(
     C("links", sa.JSON, nullable=False),
     C("extraction", sa.String(32), nullable=False),
     C("extraction_note", sa.Text, nullable=False, default=""),
+    C("content_hash", sa.String(64)),   # of what the curation stages read (see posts.content_hash)
     C("created_at", sa.DateTime(timezone=True)),
     C("updated_at", sa.DateTime(timezone=True)),
 )
@@ -86,11 +87,15 @@ def _produced(name: str, *cols: sa.Column) -> sa.Table:
         C("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
         *cols,
         C("produced_by", sa.Text, nullable=False),
+        # hash of the inputs (the post's content, the model's training data) it was produced from:
+        # a re-run recomputes the record only when this changes
+        C("input_hash", sa.String(64)),
         C("produced_at", sa.DateTime(timezone=True), nullable=False),
     )
 
 
-enrichments_t = _produced("enrichments", C("data", sa.JSON, nullable=False))
+enrichments_t = _produced("enrichments", C("data", sa.JSON, nullable=False),
+                          C("signature", sa.JSON))   # what near-duplicates are matched on
 #: the figure candidates extraction found on the post's page, best first (see figures.py)
 figures_t = _produced("figures", C("candidates", sa.JSON, nullable=False))
 classifications_t = _produced(
@@ -247,9 +252,21 @@ def _migration_watch(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE sources ADD COLUMN discovery JSON"))
 
 
+def _migration_incremental(conn: sa.Connection) -> None:
+    """Content and input hashes for incremental runs, duplicate signatures (a store made by
+    migration 1 of this version has them already)."""
+    inspector = sa.inspect(conn)
+    wanted = [("posts", "content_hash", "VARCHAR(64)"), ("enrichments", "signature", "JSON"),
+              *((t, "input_hash", "VARCHAR(64)") for t in ("enrichments", "classifications", "scores",
+                                                            "summaries", "figures"))]
+    for table, column, sql_type in wanted:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
 #: versioned migrations, applied in order; each runs in one transaction with the version bump
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_figures,
-                                                     _migration_watch]
+                                                       _migration_watch, _migration_incremental]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -354,10 +371,11 @@ class StoreBase:
             conn.commit()
 
     # produced records: one row per post, saying what produced it and when
-    def _put_produced(self, table: sa.Table, post_id: int, values: dict, produced_by: str) -> None:
+    def _put_produced(self, table: sa.Table, post_id: int, values: dict, produced_by: str,
+                      input_hash: str | None = None) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, table, {"post_id": post_id, **values, "produced_by": produced_by,
-                                       "produced_at": utcnow()}, ["post_id"])
+                                       "input_hash": input_hash, "produced_at": utcnow()}, ["post_id"])
 
     def _put_versioned(self, table: sa.Table, post_id: int, values: dict, produced_by: str,
                        expect_version: int | None) -> bool:
