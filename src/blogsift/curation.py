@@ -13,7 +13,10 @@ selected, and a person's summary is never replaced.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,6 +92,14 @@ class Plan:
     def source_of(self, post: Post | PostState) -> Source | None:
         """The blog behind a post by its URL (a feed may carry another blog's posts), else its feed's."""
         return self.resolve(post.url) or self.sources.get(post.source_key)
+
+    def release(self) -> None:
+        """Let go of the classifier (and its sentence encoder) once no more posts need it."""
+        if self._classifier is not None:
+            from .classify import release_models
+            self._classifier = None
+            release_models()
+            gc.collect()
 
     @property
     def classifier(self):
@@ -255,7 +266,7 @@ def summarize_selected(store: Store, settings, selected: list[Selected]) -> Summ
         if hasattr(summarizer, "summarize_many"):   # the LLM: one event loop, requests overlap
             results = asyncio.run(summarizer.summarize_many(items, lang))
         else:
-            results = [summarizer.summarize(p, e, lang=lang) for p, e in items]
+            results = _summarize_apart(settings, items, lang)
         read = {sel.post.id: summary for sel, summary in need}
         for (post, _), summary in zip(items, results):
             # written only over the summary read before the (slow) summarizer ran: a person may have
@@ -285,6 +296,21 @@ def summarize_selected(store: Store, settings, selected: list[Selected]) -> Summ
         else:
             out.warnings.append(f"kept the person's edit of {sel.post.url}")
     return out
+
+
+def _summarize_apart(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:
+    """Extractive summaries made in a child process: the Korean sentence splitter it may load (~300 MB)
+    lives and dies there, so the run's own memory stays bounded by its batches."""
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(1, mp_context=ctx) as child:
+        return child.submit(_summarize_all, settings, items, lang).result()
+
+
+def _summarize_all(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:
+    from .summarize import make_summarizer
+
+    summarizer = make_summarizer(settings)
+    return [summarizer.summarize(p, e, lang=lang) for p, e in items]
 
 
 def _bullets(store: Store, settings, sel: Selected, summary: Summary) -> list[str]:
