@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 import json
 from collections.abc import Iterator
@@ -301,9 +300,12 @@ def summarize_selected(store: Store, settings, selected: list[Selected]) -> Summ
 def _summarize_apart(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:
     """Extractive summaries made in a child process: the Korean sentence splitter it may load (~300 MB)
     lives and dies there, so the run's own memory stays bounded by its batches."""
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(1, mp_context=ctx) as child:
-        return child.submit(_summarize_all, settings, items, lang).result()
+    from .extractpool import main_module_hidden, worker_context
+
+    with ProcessPoolExecutor(1, mp_context=worker_context()) as child:
+        with main_module_hidden():
+            future = child.submit(_summarize_all, settings, items, lang)
+        return future.result()
 
 
 def _summarize_all(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:

@@ -18,18 +18,48 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from .extract import extract_post, feed_post
 from .models import FeedItem, Post, Source
 
-__all__ = ["ExtractionPool", "ExtractionLimits", "default_workers"]
+__all__ = ["ExtractionPool", "ExtractionLimits", "default_workers", "main_module_hidden", "worker_context"]
 
 #: seconds the parent waits beyond a page's own timeout before it kills the worker (the timer in the
 #: worker fires only between Python bytecodes; a parse stuck inside lxml needs the parent)
 HARD_TIMEOUT_GRACE_S = 5.0
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """forkserver: workers start from a clean process that imported the extractor once, not from a
+    fork of this one (its threads, its open database connections, its loaded models)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["blogsift.extract"])
+    return ctx
+
+
+@contextmanager
+def main_module_hidden() -> Iterator[None]:
+    """Around a submit that may start workers: a worker started by forkserver re-imports the caller's
+    main script unless told there is none. Workers need nothing from it, and a script without an
+    ``if __name__ == "__main__"`` guard, code run from stdin or a notebook would break them."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def default_workers() -> int:
@@ -100,11 +130,7 @@ class ExtractionPool:
         self.restarts = 0
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        # forkserver: workers start from a clean process that imported the extractor once, not from a
-        # fork of this one (its threads, its open database connections, its loaded models)
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["blogsift.extract"])
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+        return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=_init_worker,
                                    initargs=(self.limits.memory_mb,))
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -120,8 +146,9 @@ class ExtractionPool:
 
     async def _run(self, pool: ProcessPoolExecutor, html: bytes | str, url: str, item: FeedItem,
                    source: Source, content_type: str | None) -> Post:
-        future = asyncio.get_running_loop().run_in_executor(pool, _extract_job, html, url, item, source,
-                                                            content_type, self.limits)
+        with main_module_hidden():   # the submit starts workers when some are missing
+            future = asyncio.get_running_loop().run_in_executor(pool, _extract_job, html, url, item, source,
+                                                                content_type, self.limits)
         try:
             return await asyncio.wait_for(future, self.limits.timeout_s + HARD_TIMEOUT_GRACE_S)
         except asyncio.TimeoutError:
