@@ -43,7 +43,7 @@ from .models import SOURCE_KINDS, Classification, Source
 
 __all__ = ["Classifier", "Example", "examples_from_store", "seed_examples", "labelled_examples", "AWS_SERVICES",
            "example_from_row", "model_cache_dir", "item_from_record", "RECORD_KINDS",
-           "training_key", "source_features", "release_models"]
+           "training_key", "source_features"]
 
 log = logging.getLogger(__name__)
 
@@ -433,14 +433,6 @@ def training_key(settings=None, extra_examples: list[Example] | None = None) -> 
     embeddings = bool(settings.curation.use_embeddings) if settings is not None else False
     extra = [Example(**dict(_frozen(e))) for e in (extra_examples or [])]
     return training_hash(seed_examples() + labelled_examples() + extra, embeddings)
-
-
-def release_models() -> None:
-    """Drop the fitted models, the sentence encoder and the embeddings this process holds: a run
-    calls it once its posts are classified, so the stages after it do not carry them."""
-    _cached.cache_clear()
-    _encoder.cache_clear()
-    _EMBED_MEMO.clear()
 
 
 @lru_cache(maxsize=4)

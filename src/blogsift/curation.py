@@ -13,7 +13,6 @@ selected, and a person's summary is never replaced.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 from concurrent.futures import ProcessPoolExecutor
 import json
@@ -53,6 +52,8 @@ class PostPlan:
 
     @property
     def classify(self) -> bool:
+        if (self.state.classification_by or "").startswith("person"):
+            return False   # a person's classification stands
         return self.state.classification_hash != self.classify_hash
 
     @property
@@ -91,14 +92,6 @@ class Plan:
     def source_of(self, post: Post | PostState) -> Source | None:
         """The blog behind a post by its URL (a feed may carry another blog's posts), else its feed's."""
         return self.resolve(post.url) or self.sources.get(post.source_key)
-
-    def release(self) -> None:
-        """Let go of the classifier (and its sentence encoder) once no more posts need it."""
-        if self._classifier is not None:
-            from .classify import release_models
-            self._classifier = None
-            release_models()
-            gc.collect()
 
     @property
     def classifier(self):
@@ -190,10 +183,15 @@ def curate_batch(plan: Plan, batch: list[PostPlan], counts: StageCounts, timed) 
     scores = timed("rank", do_rank)
     counts.ranked += len(scores)
     plans = {b.state.id: b for b, _ in work}
-    timed("write", lambda: store.put_results(
-        enrichments=[(i, e, signature(posts[i], e), plans[i].enrich_hash) for i, e in enrichments.items()],
-        classifications=[(i, c, plans[i].classify_hash) for i, c in classes.items()],
-        scores=[(i, s, plans[i].rank_hash) for i, s in scores.items()]))
+
+    def write() -> None:
+        for i, c in classes.items():
+            store.put_classification(i, c, input_hash=plans[i].classify_hash)
+        store.put_results(
+            enrichments=[(i, e, signature(posts[i], e), plans[i].enrich_hash) for i, e in enrichments.items()],
+            scores=[(i, s, plans[i].rank_hash) for i, s in scores.items()])
+
+    timed("write", write)
 
 
 def update_duplicates(store: Store, since: datetime | None, until: datetime | None) -> int:

@@ -36,17 +36,17 @@ HARD_TIMEOUT_GRACE_S = 5.0
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
-    """forkserver: workers start from a clean process that imported the extractor once, not from a
-    fork of this one (its threads, its open database connections, its loaded models)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["blogsift.extract"])
-    return ctx
+    """spawn: a worker is a fresh interpreter (about a second of imports), not a fork of this process
+    with its threads, open database connections and loaded models. Not forkserver: its server belongs
+    to the process that started it, so a process forked from that one (a job runner forking its jobs)
+    could not start workers at all."""
+    return multiprocessing.get_context("spawn")
 
 
 @contextmanager
 def main_module_hidden() -> Iterator[None]:
-    """Around a submit that may start workers: a worker started by forkserver re-imports the caller's
-    main script unless told there is none. Workers need nothing from it, and a script without an
+    """Around a submit that may start workers: a spawned worker re-imports the caller's main script
+    unless told there is none. Workers need nothing from it, and a script without an
     ``if __name__ == "__main__"`` guard, code run from stdin or a notebook would break them."""
     main = sys.modules.get("__main__")
     if main is None:

@@ -155,7 +155,6 @@ class Pipeline:
         counts = StageCounts()
         for batch in batches([p for p in posts if p.any]):
             curate_batch(plan, batch, counts, timed)
-        plan.release()
         report.enriched, report.classified, report.ranked = counts.enriched, counts.classified, counts.ranked
         if counts.enriched:
             timed("duplicates", lambda: update_duplicates(store, since, until))

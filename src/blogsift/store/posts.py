@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..models import Classification, Enrichment, Post, Score, SeriesInfo
 from .figures import FIGURES_PRODUCER
@@ -49,6 +47,7 @@ class PostState:
     enrichment_hash: str | None
     classification_hash: str | None
     score_hash: str | None
+    classification_by: str | None = None
 
 
 def _enrichment(data: dict) -> Enrichment:
@@ -167,14 +166,15 @@ class PostRows:
         """Every post of the period (dated ones only when a bound is given) with its records' input hashes."""
         q = sa.select(posts_t.c.id, posts_t.c.url, posts_t.c.source_key, posts_t.c.lang, posts_t.c.published,
                       posts_t.c.content_hash, enrichments_t.c.input_hash.label("e"),
-                      classifications_t.c.input_hash.label("c"), scores_t.c.input_hash.label("s")) \
+                      classifications_t.c.input_hash.label("c"), scores_t.c.input_hash.label("s"),
+                      classifications_t.c.produced_by.label("cby")) \
             .select_from(posts_t.outerjoin(enrichments_t, enrichments_t.c.post_id == posts_t.c.id)
                          .outerjoin(classifications_t, classifications_t.c.post_id == posts_t.c.id)
                          .outerjoin(scores_t, scores_t.c.post_id == posts_t.c.id)) \
             .order_by(posts_t.c.published.desc(), posts_t.c.id)
         with self.engine.connect() as conn:
-            return [PostState(r.id, r.url, r.source_key, r.lang, _aware(r.published), r.content_hash, r.e, r.c, r.s)
-                    for r in conn.execute(_period(q, since, until))]
+            return [PostState(r.id, r.url, r.source_key, r.lang, _aware(r.published), r.content_hash, r.e, r.c, r.s,
+                              r.cby) for r in conn.execute(_period(q, since, until))]
 
     def duplicate_signatures(self, since: datetime | None = None, until: datetime | None = None
                              ) -> list[tuple[Post, Enrichment, list[str]]]:
@@ -205,36 +205,21 @@ class PostRows:
                        Score(total=m["total"], model=m["sm"]), _enrichment(m["data"]) if m["data"] else None)
 
     def put_results(self, enrichments: list[tuple[int, Enrichment, list[str], str]] = (),
-                    classifications: list[tuple[int, Classification, str]] = (),
                     scores: list[tuple[int, Score, str]] = ()) -> None:
-        """Produced records of a batch of posts, in one transaction: (post id, record, [signature,]
-        input hash)."""
+        """Enrichments and scores of a batch of posts, in one transaction: (post id, record,
+        [signature,] input hash). Classifications go one by one through :meth:`put_classification`:
+        a person may have written one."""
         now = utcnow()
         with self.engine.begin() as conn:
             for post_id, e, signature, input_hash in enrichments:
                 self._upsert(conn, enrichments_t, {"post_id": post_id, "data": asdict(e), "signature": signature,
                                                    "produced_by": ENRICHMENT_MODEL, "input_hash": input_hash,
                                                    "produced_at": now}, ["post_id"])
-            for post_id, c, input_hash in classifications:
-                values = asdict(c)
-                model, _read = values.pop("model"), values.pop("version")
-                self._put_machine_classification(conn, {"post_id": post_id, **values, "produced_by": model,
-                                                        "input_hash": input_hash, "produced_at": now})
             for post_id, score, input_hash in scores:
                 self._upsert(conn, scores_t, {"post_id": post_id, "total": score.total,
                                               "breakdown": score.breakdown, "reasons": score.reasons,
                                               "produced_by": score.model, "input_hash": input_hash,
                                               "produced_at": now}, ["post_id"])
-
-    def _put_machine_classification(self, conn: sa.Connection, values: dict) -> None:
-        # as put_classification: a person's row is never replaced by a machine's; each write adds one
-        # to the row's version (a reader holding the old version then knows it changed)
-        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(classifications_t)
-        stmt = insert.values(**values, version=1)
-        update = {k: stmt.excluded[k] for k in values if k != "post_id"}
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["post_id"], set_={**update, "version": classifications_t.c.version + 1},
-            where=sa.not_(classifications_t.c.produced_by.startswith("person"))))
 
     def update_enrichments(self, changed: list[tuple[int, Enrichment]]) -> None:
         """New data for enrichments whose inputs did not change (duplicate groups), in one transaction."""
@@ -256,11 +241,14 @@ class PostRows:
         row = self._get_produced(enrichments_t, post_id)
         return _enrichment(row["data"]) if row else None
 
-    def put_classification(self, post_id: int, c: Classification, *, expect_version: int | None = None) -> bool:
+    def put_classification(self, post_id: int, c: Classification, *, expect_version: int | None = None,
+                           input_hash: str | None = None) -> bool:
         """Store a classification. A person's (``model`` "person…") is never replaced by a machine's;
-        with ``expect_version`` (the version read; 0: none) only over that version. False: not written."""
+        with ``expect_version`` (the version read; 0: none) only over that version. False: not written.
+        ``input_hash``: what the machine made it from (see :class:`PostState`)."""
         values = asdict(c)
         model, _read = values.pop("model"), values.pop("version")
+        values["input_hash"] = input_hash
         return self._put_versioned(classifications_t, post_id, values, model, expect_version)
 
     def get_classification(self, post_id: int) -> Classification | None:
