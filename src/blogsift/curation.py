@@ -298,9 +298,9 @@ def summarize_selected(store: Store, settings, selected: list[Selected]) -> Summ
 def _summarize_apart(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:
     """Extractive summaries made in a child process: the Korean sentence splitter it may load (~300 MB)
     lives and dies there, so the run's own memory stays bounded by its batches."""
-    from .extractpool import main_module_hidden, worker_context
+    from .extractpool import init_worker, main_module_hidden, worker_context
 
-    with ProcessPoolExecutor(1, mp_context=worker_context()) as child:
+    with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=init_worker) as child:
         with main_module_hidden():
             future = child.submit(_summarize_all, settings, items, lang)
         return future.result()

@@ -19,6 +19,8 @@ import os
 import resource
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,11 +30,14 @@ from dataclasses import dataclass
 from .extract import extract_post, feed_post
 from .models import FeedItem, Post, Source
 
-__all__ = ["ExtractionPool", "ExtractionLimits", "default_workers", "main_module_hidden", "worker_context"]
+__all__ = ["ExtractionPool", "ExtractionLimits", "default_workers", "init_worker", "main_module_hidden",
+           "worker_context"]
 
 #: seconds the parent waits beyond a page's own timeout before it kills the worker (the timer in the
 #: worker fires only between Python bytecodes; a parse stuck inside lxml needs the parent)
 HARD_TIMEOUT_GRACE_S = 5.0
+#: how often a worker checks that the run that started it is still there
+PARENT_CHECK_S = 1.0
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -86,7 +91,19 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise _PageTimeout()
 
 
-def _init_worker(memory_mb: int) -> None:
+def _exit_with_parent(parent: int) -> None:
+    # a worker whose run was killed (SIGKILL, OOM) would wait for work forever: its queue's pipe
+    # stays open in its siblings, so it never reads an end of file
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def init_worker(memory_mb: int = 0) -> None:
+    """Every worker process: it exits when its parent does, leaves Ctrl-C to the parent, and gets an
+    address-space limit (``memory_mb``; 0: none)."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, _on_alarm)
     if memory_mb > 0:
@@ -130,7 +147,7 @@ class ExtractionPool:
         self.restarts = 0
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=_init_worker,
+        return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=init_worker,
                                    initargs=(self.limits.memory_mb,))
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
