@@ -17,14 +17,14 @@ demo: setup
 	$(BIN)/blogsift demo --output demo-digest.md
 
 test: setup
-	$(BIN)/pytest -q -m "not shared"
+	$(BIN)/pytest -q
 
 # Quality gates on the real labelled data in ../shared (not part of the repository).
 eval: setup
 	@if [ ! -f ../shared/data/seed_dev.jsonl ] || [ ! -d ../shared/corpus ]; then \
 	  echo "make eval: needs ../shared/data/seed_dev.jsonl, applied_ml.jsonl and ../shared/corpus/ beside the repository"; \
 	  echo "(the curator-labelled set, the applied-ML list, the real posts); nothing was evaluated"; exit 2; fi
-	$(BIN)/pytest -q -m shared
+	$(BIN)/pytest -q bench/gates
 	$(BIN)/python bench/curation.py
 
 bench: setup

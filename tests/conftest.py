@@ -11,8 +11,6 @@ import pytest
 from blogsift.config import Settings
 from blogsift.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -26,8 +24,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="set BLOGSIFT_TEST_PG_URL to run PostgreSQL tests"))
         if "browser" in item.keywords and not have_browser and not need_browser:
             item.add_marker(pytest.mark.skip(reason="needs /usr/bin/chromium"))
-        if "shared" in item.keywords and not SHARED_DATA.exists():
-            item.add_marker(pytest.mark.skip(reason=f"needs the shared labelled data at {SHARED_DATA}"))
 
 
 @pytest.fixture(scope="session", autouse=True)

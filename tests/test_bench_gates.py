@@ -1,5 +1,5 @@
 """The curation gates cannot be passed by a floor that a trivial baseline of the same run would meet,
-and they catch a model that falls below its floor. (The figures themselves need ../shared: make eval.)"""
+and they catch a model that falls below its floor. (The figures themselves come from `make eval`.)"""
 
 from __future__ import annotations
 

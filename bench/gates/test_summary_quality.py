@@ -1,4 +1,4 @@
-"""Quality gate on real posts (``../shared/corpus``, run by ``make eval``): the extractive summaries meet
+"""Quality gate on real posts (the corpus beside the repository, run by ``make eval``): the extractive summaries meet
 their targets and beat the lead-3 baseline of the same run on every judge of note-worthiness."""
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.shared
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
