@@ -34,7 +34,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +9,7 @@ from chatserver import ChatServer, bullets, hang, raw, status
 
 from blogsift.config import Settings
 from blogsift.errors import SummarizerError
-from blogsift.models import Enrichment, Post, Summary
+from blogsift.models import Post, Summary
 from blogsift.summarize import LLMSummarizer, make_summarizer
 
 POST = Post(url="https://blog.example.com/serving", title="Serving a 7B model on CPUs", source_key="ex", lang="en",

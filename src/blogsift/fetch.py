@@ -202,7 +202,8 @@ def bot_protection_signature(status: int, headers: dict[str, str], body: bytes) 
     return None
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from ``now`` (default: the current time)."""
     if not value:
         return None
     value = value.strip()
@@ -214,7 +215,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _transient(exc: FetchError) -> FetchError:
@@ -474,7 +475,7 @@ class Fetcher:
                 raise BotProtection(f"HTTP {status} from bot protection ({signature}): the site blocks "
                                     f"automated readers", url=url, source=source)
             if status in RETRY_STATUSES:
-                wait = _retry_after_seconds(resp.headers.get("retry-after"))
+                wait = retry_after_seconds(resp.headers.get("retry-after"))
                 if wait is not None and wait > MAX_RETRY_AFTER_S:
                     exc = HTTPStatusError(f"HTTP {status} {resp.reason}: the server asks to wait {wait:.0f} s, "
                                           f"more than the {MAX_RETRY_AFTER_S:.0f} s allowed; not retried this run",

@@ -17,13 +17,12 @@ Pure functions: the caller passes the time, so a simulated clock drives them in 
 
 from __future__ import annotations
 
-import email.utils
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 __all__ = ["Bounds", "Decision", "FeedWindow", "feed_window", "next_interval", "failure_interval",
-           "server_hints", "retry_after_seconds", "history_fill_s", "HISTORY_DAYS"]
+           "server_hints", "history_fill_s", "HISTORY_DAYS"]
 
 #: how far back the source's stored posts give its usual publishing rate
 HISTORY_DAYS = 14
@@ -165,22 +164,6 @@ def server_hints(headers: dict[str, str], ttl_minutes: float | None = None) -> f
     if ttl_minutes is not None and ttl_minutes > 0:
         return ttl_minutes * 60
     return None
-
-
-def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A Retry-After header (seconds or an HTTP date) as seconds from ``now``."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _human(seconds: float) -> str:

@@ -28,9 +28,10 @@ from typing import Any, Protocol
 from .config import Settings
 from .coverage import FULL_FEED_MIN, feed_coverage, not_modified_coverage
 from .errors import FeedError, FetchError, HTTPStatusError
+from .fetch import retry_after_seconds
 from .models import Source
 from .schedule import (HISTORY_DAYS, Bounds, Decision, FeedWindow, failure_interval, feed_window, history_fill_s,
-                       next_interval, retry_after_seconds, server_hints)
+                       next_interval, server_hints)
 
 __all__ = ["Clock", "SystemClock", "SimulatedClock", "PollResult", "PassReport", "Watcher"]
 
