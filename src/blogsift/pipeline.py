@@ -183,7 +183,7 @@ class Pipeline:
 
         fetcher = Fetcher(self.settings.fetch, transport=self.transport)
         try:
-            async with self._ingesting():
+            async with self.ingesting():
                 sources = []
                 for s in await self._db(self.store.list_sources, enabled_only=True):
                     status = await self._db(self.store.source_status, s.key)
@@ -249,16 +249,17 @@ class Pipeline:
     async def ingest(self, fetcher: Any, source: Source, items: list[FeedItem], report: RunReport) -> list[FeedItem]:
         """Fetch, extract and store those of ``items`` not stored yet; returns them. The one way a post
         enters the store, whoever found it (a run, the watcher, a backfill, a queued job)."""
-        async with self._ingesting():
+        async with self.ingesting():
             known = await self._db(self.store.existing_urls, [self._canonical(it.url) for it in items])
             new_items = [it for it in items if self._canonical(it.url) not in known]
             await asyncio.gather(*(self._new_post(fetcher, source, it, report) for it in new_items))
         return new_items
 
     @contextlib.asynccontextmanager
-    async def _ingesting(self):
+    async def ingesting(self):
         """The extraction pool, the store thread and the bound on pages in flight: the run's when one
-        is on (``fetch_all``), else made for this call and closed after it."""
+        is on (``fetch_all``), else made for this call and closed after it. A long-lived caller (a
+        queue worker, the watcher) holds it open so that its workers start once, not per call."""
         if self._ingest_users == 0:
             fs = self.settings.fetch
             workers = fs.extract_workers or default_workers()
