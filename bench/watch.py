@@ -1,6 +1,6 @@
 """Watching at scale: many simulated feeds over one simulated day, and queue throughput with 1 and 2 workers.
 
-    python bench/watch.py [--feeds 10000] [--hosts 20] [--pages 300] [--json]
+    python bench/watch.py [--feeds 10000] [--hosts 20] [--pages 300] [--only day|workers] [--json]
 
 - **day**: ``--feeds`` feeds on local servers (``--hosts`` loopback hosts), each holding its newest 10
   entries and answering conditional GETs, publishing at rates from one post a fortnight to 30 a day
@@ -12,8 +12,9 @@
   content is kept): it measures the schedule, not extraction.
 - **workers** (needs ``BLOGSIFT_BENCH_PG_URL`` or ``BLOGSIFT_TEST_PG_URL``): ``--pages`` fetch + extract
   jobs over real pages (``../shared/bench/real-pages``, else synthetic ones), run by 1 then 2
-  ``blogsift worker`` processes; jobs/s from the first job's start to the last one's end
-  (``worker_scaling`` = 2 workers' jobs/s over one's).
+  ``blogsift worker`` processes, the jobs deferred once every worker is up; jobs/s from the first job's
+  start to the last one's end (``worker_scaling`` = 2 workers' jobs/s over one's), CPU per job of the
+  workers and their extraction processes.
 
 The machine is shared and has 2 cores: figures are ratios measured in one run, and noisy.
 """
@@ -256,7 +257,7 @@ def bench_workers(pg_url: str, n_pages: int) -> dict:
     return out
 
 
-def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> float:
+def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tuple[float, float]:
     import sqlalchemy as sa
 
     from blogsift.jobs import build_app, ensure_queue_schema
@@ -271,16 +272,7 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> fl
     store.put_document("registry_seeded", "bench")
     store.upsert_source(Source(key="bench", name="bench", feed_url=srv.url("/feed"), home_url=srv.url("/p/")))
 
-    async def defer() -> None:
-        await ensure_queue_schema(url)
-        app = build_app(url, settings)
-        async with app.open_async():
-            task = app.tasks["blogsift.fetch_post"]
-            await task.batch_defer_async(*({"source_key": "bench", "item": {
-                "url": srv.url(f"/p/{i}"), "title": f"Post {i}", "published": DAY0.isoformat(), "author": None,
-                "guid": None, "summary_html": "", "content_html": ""}} for i in range(n)))
-
-    asyncio.run(defer())
+    asyncio.run(ensure_queue_schema(url))
     cfg = tmp / "blogsift.toml"
     cfg.write_text("[fetch]\nallow_private_addresses = true\nper_host_delay = 0.0\nper_host_concurrency = 64\n"
                    "respect_robots = false\n[queue]\nworker_concurrency = 4\nsummarize_new_posts = false\n")
@@ -288,20 +280,38 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> fl
     exe = Path(sys.executable).with_name("blogsift")
     procs = [subprocess.Popen([str(exe), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(workers)]
+
+    def query(sql: str):
+        with store.engine.connect() as conn:
+            return conn.execute(sa.text(sql)).one()
+
+    async def defer() -> None:
+        app = build_app(url, settings)
+        async with app.open_async():
+            task = app.tasks["blogsift.fetch_post"]
+            await task.batch_defer_async(*({"source_key": "bench", "item": {
+                "url": srv.url(f"/p/{i}"), "title": f"Post {i}", "published": DAY0.isoformat(), "author": None,
+                "guid": None, "summary_html": "", "content_html": ""}} for i in range(n)))
+
     try:
+        # the jobs are deferred once every worker is up and taking jobs: what is measured is a running
+        # cluster's throughput, not how long interpreters take to start
+        deadline = time.monotonic() + 300
+        while query("SELECT count(*) FROM procrastinate_workers")[0] < workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cpu0 = sum(_cpu_seconds(p.pid) for p in procs)
+        asyncio.run(defer())
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
-            with store.engine.connect() as conn:
-                left = conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")).scalar()
-            if not left:
+            if not query("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+                         "AND task_name = 'blogsift.fetch_post'")[0]:
                 break
             time.sleep(0.5)
-        with store.engine.connect() as conn:
-            first, last = conn.execute(sa.text(
-                "SELECT min(at) FILTER (WHERE type = 'started'), max(at) FILTER (WHERE type = 'succeeded') "
-                "FROM procrastinate_events")).one()
-            done = conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'")).scalar()
-        cpu = sum(_cpu_seconds(p.pid) for p in procs)
+        cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu0
+        first, last, done = query(
+            "SELECT min(e.at) FILTER (WHERE e.type = 'started'), max(e.at) FILTER (WHERE e.type = 'succeeded'), "
+            "count(DISTINCT j.id) FILTER (WHERE j.status = 'succeeded') FROM procrastinate_events e "
+            "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE j.task_name = 'blogsift.fetch_post'")
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -312,9 +322,17 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> fl
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of a process and its live children (a worker's extraction
+    processes), from Linux /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue   # ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def main() -> None:
@@ -322,12 +340,17 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, default=10_000)
     ap.add_argument("--hosts", type=int, default=20)
     ap.add_argument("--pages", type=int, default=300)
+    ap.add_argument("--only", choices=("day", "workers"), help="run one part only")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    result = {"day": bench_day(args.feeds, args.hosts)}
+    result: dict = {"day": {"skipped": "--only workers"}}
+    if args.only != "workers":
+        result["day"] = bench_day(args.feeds, args.hosts)
     pg = os.environ.get("BLOGSIFT_BENCH_PG_URL") or os.environ.get("BLOGSIFT_TEST_PG_URL")
-    result["workers"] = bench_workers(pg, args.pages) if pg else {"skipped": "set BLOGSIFT_BENCH_PG_URL"}
-    result["found_ratio"] = result["day"]["found_ratio"]
+    result["workers"] = {"skipped": "--only day" if args.only == "day" else "set BLOGSIFT_BENCH_PG_URL"}
+    if pg and args.only != "day":
+        result["workers"] = bench_workers(pg, args.pages)
+    result["found_ratio"] = result["day"].get("found_ratio")
     result["worker_scaling"] = result["workers"].get("worker_scaling")
     result["note"] = "2-core machine shared with other work: timings are noisy; compare the ratios"
     if args.json:

@@ -144,6 +144,7 @@ stop_timeout = 5.0
                 with h.server._lock:
                     h.server.max_in_flight = h.server.in_flight
             assert doing > 0  # the kill lands while jobs are running
+            extracting = _extraction_processes(procs["b"].pid)
             while store.count_posts() < len(expected) and time.monotonic() < deadline:
                 time.sleep(0.2)
             stored = [p.url for p in store.list_posts()]
@@ -167,6 +168,9 @@ stop_timeout = 5.0
                 polls = conn.execute(sa.text(
                     "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'blogsift.poll'")).scalar()
             assert polls == HOSTS * BLOGS_PER_HOST
+            # a worker keeps its one extraction process (queue.extract_workers) from job to job, idle or not:
+            # not a new pool of fresh interpreters per job
+            assert len(extracting) == 1 and _extraction_processes(procs["b"].pid) == extracting
         finally:
             for name, p in procs.items():
                 if p.poll() is None:
@@ -183,6 +187,21 @@ stop_timeout = 5.0
         starts = sorted(r.at for r in h.server.requests)
         spans = [b - a for a, b in zip(starts, starts[9:])]
         assert min(spans) >= 9 * PER_HOST_DELAY * 0.7, (h.index, min(spans))
+
+
+def _extraction_processes(pid: int) -> set[int]:
+    """The pids of a process's live extraction workers (spawned children; not multiprocessing's resource
+    tracker)."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == str(pid) and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            found.add(int(proc.name))
+    return found
 
 
 def _logs(tmp_path: Path) -> str:

@@ -152,6 +152,8 @@ class BackfillSettings:
 @dataclass
 class QueueSettings:
     worker_concurrency: int = _f(8, "jobs one `blogsift worker` process runs at once")
+    extract_workers: int = _f(1, "processes extracting pages for one `blogsift worker`; 0 means one per core "
+                                 "(a worker is the unit of scale-out: run one per core)")
     scheduler_tick_s: float = _f(30.0, "seconds between two looks for due sources by the scheduler")
     stalled_after_s: float = _f(30.0, "a worker silent (no heartbeat) this long is dead; its jobs are retried")
     job_retries: int = _f(3, "attempts of a failed job before it is given up")

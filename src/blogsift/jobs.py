@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,7 +63,10 @@ def _item_from(args: dict) -> FeedItem:
 
 
 class JobRuntime:
-    """What a worker process's jobs share: the store, the settings, one fetcher (renewed hourly)."""
+    """What a worker process's jobs share: the store, the settings, one fetcher (renewed hourly) and
+    a pipeline whose extraction pool has ``queue.extract_workers`` processes (a worker is the unit of
+    scale-out, one per core: with a pool of a process per core, one worker alone would already spread
+    over every core and a second one on the same machine would only contend with it)."""
 
     def __init__(self, store, settings: Settings, host_gate: Any = None, transport: Any = None):
         from .fetch import Fetcher
@@ -71,7 +74,8 @@ class JobRuntime:
         from .watch import RenewedFetcher
 
         self.store, self.settings, self.host_gate, self.transport = store, settings, host_gate, transport
-        self.pipeline = Pipeline(store, settings, transport=transport, progress=False)
+        extraction = replace(settings, fetch=replace(settings.fetch, extract_workers=settings.queue.extract_workers))
+        self.pipeline = Pipeline(store, extraction, transport=transport, progress=False)
         self._fetchers = RenewedFetcher(lambda: Fetcher(settings.fetch, transport=transport, host_gate=host_gate))
 
     def fetcher(self):
@@ -96,7 +100,7 @@ def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None
     @app.task(name="blogsift.fetch_post", queue="pages", retry=retry)
     async def fetch_post(source_key: str, item: dict) -> str:
         r = rt()
-        source = r.store.get_source(source_key)
+        source = await asyncio.to_thread(r.store.get_source, source_key)
         if source is None:
             return "source removed"
         from .pipeline import RunReport
@@ -236,7 +240,9 @@ async def run_worker(store, settings: Settings, *, concurrency: int | None = Non
     runtime = JobRuntime(store, settings, host_gate=gate, transport=transport)
     app = build_app(db_url, settings, runtime)
     try:
-        async with app.open_async():
+        # the extraction pool and the store thread held for the worker's life: made per job, each
+        # page would wait for fresh interpreters (about a second) to start
+        async with runtime.pipeline.ingesting(), app.open_async():
             await app.run_worker_async(
                 concurrency=concurrency, name=f"blogsift-{socket.gethostname()}-{os.getpid()}",
                 update_heartbeat_interval=max(0.5, settings.queue.stalled_after_s / 4),
