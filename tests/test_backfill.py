@@ -58,6 +58,23 @@ def test_backfill_finds_every_post_of_the_period_and_none_outside(store, setting
         assert not [r for r in blogs[0].server.requests[before:] if r.path.startswith("/20")]
 
 
+def test_a_period_starting_and_ending_within_a_day_takes_exactly_its_posts(store, settings):
+    # the gap a watcher backfills runs from one poll to a feed's oldest entry, at any time of day; post
+    # URLs are dated to the day, the paged feed's entries to the second
+    clock = SimulatedClock(NOW)
+    blog = _blogs(clock)[0]
+    since, until = datetime(2026, 11, 10, 9, 4, tzinfo=UTC), datetime(2026, 11, 14, 15, 30, tzinfo=UTC)
+    with blog_web([blog]):
+        store.put_document("registry_seeded", "test")
+        store.upsert_source(blog.source())
+        [result] = run_backfill(store, settings, since, until, now=NOW)
+        period = [p for p in blog.posts if since <= p.published < until]
+        assert {p.url for p in store.list_posts(source_key=blog.key)} == {blog.url(p) for p in period}
+        # among them, posts of the first and last days: later (earlier) that day than the period's bounds
+        assert {p.published.date() for p in period} >= {since.date(), until.date()}
+        assert result.complete and _post_requests(blog) == {blog.path(p) for p in period}
+
+
 def test_archive_pages_named_in_the_registry_give_the_period(store, settings):
     clock = SimulatedClock(NOW)
     blog = Blog("archive", "archive", make_posts("archive", datetime(2026, 9, 1, tzinfo=UTC), NOW), clock)

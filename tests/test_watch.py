@@ -16,11 +16,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from blogweb import Blog, blog_web, make_posts
 
 from blogsift.coverage import period_coverage
-from blogsift.schedule import Bounds, feed_window, history_fill_s, next_interval, server_hints
 from blogsift.store import Store
 from blogsift.watch import SimulatedClock, Watcher
 
@@ -73,10 +71,11 @@ def test_a_month_of_watching_finds_every_post_or_says_where_it_may_have_missed(s
         assert all(start <= p.published < end for p in missed)  # the hole reported is where posts went missing
         assert "may be missed" in store.watch_state("plain")["problems"][-1]["what"] or \
             any("may be missed" in p["what"] for p in store.watch_state("plain")["problems"])
-        # the adaptive interval: a feed holding ~5 days is polled at the 1-day maximum, never less often
+        # the adaptive interval: a feed holding ~5 days (two posts a day) is polled well within that,
+        # never less often than the 1-day maximum
         state = store.watch_state("wordpress")
-        assert state["interval_s"] == 24 * 3600
-        assert state["polls"] >= 25
+        assert 6 * 3600 < state["interval_s"] < 24 * 3600
+        assert state["polls"] >= 30
         # nothing stored twice and no request for a post before it was published
         urls = [p.url for p in store.list_posts()]
         assert len(urls) == len(set(urls))
@@ -93,27 +92,6 @@ def test_conditional_get_saves_bodies_and_extends_coverage(store, settings):
         assert [r for r in blog.server.requests if r.path == "/feed/" and "if-none-match" in r.headers]
         [verdict] = period_coverage(store, NOV, NOV + timedelta(days=4), clock.now())
         assert verdict.complete
-
-
-def test_schedule_follows_the_publishing_rate_and_the_server():
-    bounds = Bounds(min_s=15 * 60, max_s=86400, window_fraction=0.5)
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    busy = feed_window([now - timedelta(hours=2 * i) for i in range(10)], now)      # 12 posts a day
-    assert next_interval(busy, bounds).interval_s == pytest.approx(busy.fill_s * 0.5)
-    assert next_interval(busy, bounds).interval_s < 12 * 3600
-    burst = feed_window([now - timedelta(minutes=i) for i in range(10)], now)       # 10 posts in 10 minutes
-    assert next_interval(burst, bounds).interval_s == 15 * 60
-    # a fresh-for hint longer than the fill time is capped there; Retry-After of a year is bounded
-    hint = next_interval(busy, bounds, hint_s=server_hints({"cache-control": "public, max-age=86400"}))
-    assert hint.interval_s == pytest.approx(busy.fill_s)
-    year = next_interval(busy, bounds, retry_after_s=365 * 86400)
-    assert year.interval_s == 86400 and "maximum" in year.reason
-    assert next_interval(feed_window([], now), bounds).interval_s == 86400
-    # a busy blog's quiet morning: its feed says 10 posts in 2 days, its last two weeks say 30 a day
-    quiet = feed_window([now - timedelta(hours=5 * i) for i in range(10)], now)
-    usual = history_fill_s(posts=420, span_s=14 * 86400, entries=10)
-    assert next_interval(quiet, bounds, history_fill=usual).interval_s == pytest.approx(usual * 0.5)
-    assert next_interval(quiet, bounds, history_fill=usual).interval_s < next_interval(quiet, bounds).interval_s
 
 
 def test_retry_after_of_a_year_is_bounded_and_reported(store, settings):

@@ -129,9 +129,9 @@ class ReviewSettings:
 class WatchSettings:
     min_interval_minutes: float = _f(15.0, "shortest interval between two polls of one feed")
     max_interval_hours: float = _f(24.0, "longest interval between two polls of one feed")
-    window_fraction: float = _f(0.25, "poll at this fraction of the time a feed takes to fill with new posts "
-                                      "(0.25: a poll expects 2-3 new posts of the 10 a feed holds, so a "
-                                      "Poisson burst or a rate misjudged by 2x still leaves nothing out)")
+    miss_probability: float = _f(1e-6, "accepted chance that more posts appear between two polls than the "
+                                       "feed holds, given the pace seen so far (the interval is the longest "
+                                       "that keeps to it; see schedule.py)")
     backfill_gaps: bool = _f(True, "when a poll shows the feed no longer reaches back to the previous poll, "
                                    "backfill the gap from the source's sitemaps or paged feed")
     stop_timeout: float = _f(30.0, "seconds a stopping watch or worker waits for polls in progress")

@@ -151,17 +151,17 @@ class _Period:
         stored = self.known(url)
         if stored is not None:  # a post already stored has its page's own date
             return self._where(stored), stored
+        if published is not None:  # a feed entry's date, to the second
+            return self._where(published), published
         dated = date_in_url(url)
         if dated is not None:
+            # a URL dates a post to its day or month: in if that day or month overlaps the period (a
+            # post of the period's first day may be later that day than the period's start)
             day, exact = dated
-            if not exact:  # only the month: in if that month overlaps the period
-                end = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-                if end <= self.since:
-                    return "before", day
-                return ("after", day) if day >= self.until else ("in", None)
-            return self._where(day), day
-        if published is not None:
-            return self._where(published), published
+            end = day + timedelta(days=1) if exact else (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+            if end <= self.since:
+                return "before", day
+            return ("after", day) if day >= self.until else ("in", day if exact else None)
         if lastmod is not None:
             # published ≤ lastmod: a post modified before the period was published before it; one
             # modified after it is taken to be published after it (counted and said in the notes)

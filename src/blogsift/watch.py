@@ -30,8 +30,8 @@ from .coverage import FULL_FEED_MIN, feed_coverage, not_modified_coverage
 from .errors import FeedError, FetchError, HTTPStatusError
 from .fetch import retry_after_seconds
 from .models import Source
-from .schedule import (HISTORY_DAYS, Bounds, Decision, FeedWindow, failure_interval, feed_window, history_fill_s,
-                       next_interval, server_hints)
+from .schedule import (HISTORY_DAYS, Bounds, Decision, FeedWindow, Rate, failure_interval, feed_window,
+                       history_rate, next_interval, server_hints)
 
 __all__ = ["Clock", "SystemClock", "SimulatedClock", "PollResult", "PassReport", "Watcher"]
 
@@ -191,8 +191,9 @@ class Watcher:
             poll.gap = (previous, window.oldest)
             if self.settings.watch.backfill_gaps:
                 poll.gap_filled = await self._fill_gap(fetcher, source, previous, window.oldest, now)
-        decision = next_interval(window, self.bounds, hint_s=server_hints(result.headers, _ttl_minutes(result.content)),
-                                 history_fill=self._history_fill(source.key, window.entries, now))
+        decision = next_interval(window, self.bounds, now,
+                                 hint_s=server_hints(result.headers, _ttl_minutes(result.content)),
+                                 history=self._history(source.key, now))
         dated_new = [it.published for it in new if it.published is not None]
         values = self._schedule_values(decision, now, window)
         values.update(last_ok_at=now, failures=0, last_outcome="ok", last_error=None,
@@ -204,9 +205,8 @@ class Watcher:
         poll.interval_s, poll.reason = decision.interval_s, decision.reason
         return poll
 
-    def _history_fill(self, key: str, entries: int, now: datetime) -> float | None:
-        posts, oldest = self.store.publishing_history(key, now - timedelta(days=HISTORY_DAYS), now)
-        return history_fill_s(posts, (now - oldest).total_seconds() if oldest else 0.0, entries)
+    def _history(self, key: str, now: datetime) -> Rate | None:
+        return history_rate(*self.store.publishing_history(key, now - timedelta(days=HISTORY_DAYS), now), now)
 
     def _schedule_values(self, decision: Decision, now: datetime, window: FeedWindow) -> dict:
         return {"last_poll_at": now, "next_poll_at": decision.next_at(now), "interval_s": decision.interval_s,
@@ -216,8 +216,8 @@ class Watcher:
     def _not_modified(self, source: Source, state: dict, headers: dict, now: datetime) -> PollResult:
         # the feed is the one we read at the last full poll, so nothing was published since then
         window = FeedWindow(state.get("feed_entries") or 0, state.get("feed_oldest"), state.get("feed_newest"))
-        decision = next_interval(window, self.bounds, hint_s=server_hints(headers),
-                                 history_fill=self._history_fill(source.key, window.entries, now))
+        decision = next_interval(window, self.bounds, now, hint_s=server_hints(headers),
+                                 history=self._history(source.key, now))
         values = self._schedule_values(decision, now, window)
         values.update(last_ok_at=now, failures=0, last_outcome="not_modified", last_error=None,
                       not_modified=(state.get("not_modified") or 0) + 1)
@@ -282,9 +282,11 @@ class Watcher:
             await self.aclose()
 
     async def run(self, stop: asyncio.Event, *, until: datetime | None = None, on_pass=None) -> None:
-        """Poll due sources until ``stop`` is set (or the clock passes ``until``), sleeping in between."""
+        """Poll due sources until ``stop`` is set (or the clock passes ``until``), sleeping in between.
+        The pipeline's extraction processes start once for the whole watch, not once per pass."""
         try:
-            await self._run(stop, until, on_pass)
+            async with self.pipeline.ingesting():
+                await self._run(stop, until, on_pass)
         finally:
             await self.aclose()
 
