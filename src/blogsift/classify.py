@@ -48,7 +48,7 @@ __all__ = ["Classifier", "Example", "examples_from_store", "seed_examples", "lab
 log = logging.getLogger(__name__)
 
 #: bump when features or training change in a way the training-data hash cannot see
-MODEL_VERSION = "v2"
+MODEL_VERSION = "v3"
 #: characters of body text used next to the title: enough for the topic, short enough to keep the
 #: title (what nearly all labelled examples are) the main signal
 TEXT_CHARS = 600
@@ -75,7 +75,8 @@ CATCH_ALL_PRIOR = 1.0
 #: out of scope can never be selected, while an off-topic post let through still has to pass the
 #: score threshold and a person (measured: bench/curation.py, in-scope recall against left out)
 SCOPE_THRESHOLD = 0.4
-#: characters of a document the sentence encoder reads (the title, repeated, and the start of the text)
+#: characters of a title the sentence encoder reads. The title only: nearly every labelled example is a
+#: title, so that is what the embedding was measured on, and a title costs a fraction of a text's time
 EMBED_CHARS = 300
 AWS_SERVICES = re.compile(
     r"(?<![A-Za-z])(Amazon SageMaker|SageMaker|Bedrock|Inferentia\d?|Trainium\d?|Amazon Personalize|Amazon Comprehend|"
@@ -214,8 +215,8 @@ _EMBED_MEMO: dict[str, np.ndarray] = {}
 _EMBED_MEMO_MAX = 50_000
 
 
-def _embed(docs: list[str]) -> np.ndarray:
-    heads = [d[:EMBED_CHARS] for d in docs]
+def _embed(titles: list[str]) -> np.ndarray:
+    heads = [t[:EMBED_CHARS] for t in titles]
     todo = list(dict.fromkeys(h for h in heads if h not in _EMBED_MEMO))
     if todo:
         if len(_EMBED_MEMO) + len(todo) > _EMBED_MEMO_MAX:
@@ -225,48 +226,73 @@ def _embed(docs: list[str]) -> np.ndarray:
     return np.vstack([_EMBED_MEMO[h] for h in heads])
 
 
-class _Features:
-    """Words (word and character TF-IDF), the blog (one-hot) and, optionally, sentence embeddings."""
+class _Words:
+    """Word and character TF-IDF, fitted once on every example and shared by the three questions: a
+    document is analysed once per classification, not once per question."""
 
-    def __init__(self, embeddings: bool):
-        self.embeddings = embeddings
+    def __init__(self) -> None:
         self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)
         self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
-        self.blog = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, use_idf=False, norm=None, binary=True)
 
-    def fit_transform(self, docs: list[str], hints: list[str]):
+    def fit(self, docs: list[str]) -> "_Words":
         self.word.fit(docs)
         self.char.fit(docs)
+        return self
+
+    def transform(self, docs: list[str]) -> sp.csr_matrix:
+        return sp.hstack([self.word.transform(docs), self.char.transform(docs)]).tocsr()
+
+
+@dataclass
+class _Docs:
+    """Documents as every question reads them: their words (TF-IDF rows) and, when a question uses
+    them, the sentence embeddings of their titles (see :data:`EMBED_CHARS`)."""
+    words: sp.csr_matrix
+    titles: list[str]
+    _embedded: np.ndarray | None = None
+
+    def embedded(self) -> np.ndarray:
+        if self._embedded is None:
+            self._embedded = _embed(self.titles)
+        return self._embedded
+
+    def rows(self, index: list[int]) -> "_Docs":
+        return _Docs(self.words[index], [self.titles[i] for i in index],
+                     None if self._embedded is None else self._embedded[index])
+
+
+class _Model:
+    """One question: a logistic regression over the shared words, the blog (one-hot) and, optionally,
+    the title embeddings."""
+
+    def __init__(self, embeddings: bool, balanced: bool = False):
+        self.embeddings = embeddings
+        self.blog: TfidfVectorizer | None = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, use_idf=False,
+                                                            norm=None, binary=True)
+        self.lr = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced" if balanced else None)
+
+    def _matrix(self, docs: _Docs, hints: list[str]) -> sp.csr_matrix:
+        parts = [docs.words]
+        if self.blog is not None:
+            parts.append(self.blog.transform(hints) * SOURCE_FEATURE_WEIGHT)
+        if self.embeddings:
+            parts.append(sp.csr_matrix(docs.embedded()))
+        return sp.hstack(parts).tocsr()
+
+    # one BLAS thread: these problems are small, and parallel BLAS threads on a busy machine made a
+    # fit more than ten times slower (8 s against 0.6 s measured here)
+    def fit(self, docs: _Docs, hints: list[str], labels, weights=None) -> "_Model":
         if any(h.strip() for h in hints):
             self.blog.fit(hints)
         else:
             self.blog = None  # a words-only model
-        return self.transform(docs, hints)
-
-    def transform(self, docs: list[str], hints: list[str]):
-        parts = [self.word.transform(docs), self.char.transform(docs)]
-        if self.blog is not None:
-            parts.append(self.blog.transform(hints) * SOURCE_FEATURE_WEIGHT)
-        if self.embeddings:
-            parts.append(sp.csr_matrix(_embed(docs)))
-        return sp.hstack(parts).tocsr()
-
-
-class _Model:
-    def __init__(self, embeddings: bool, balanced: bool = False):
-        self.features = _Features(embeddings)
-        self.lr = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced" if balanced else None)
-
-    # one BLAS thread: these problems are small, and parallel BLAS threads on a busy machine made a
-    # fit more than ten times slower (8 s against 0.6 s measured here)
-    def fit(self, docs, hints, labels, weights=None):
         with threadpool_limits(limits=1):
-            self.lr.fit(self.features.fit_transform(docs, hints), labels, sample_weight=weights)
+            self.lr.fit(self._matrix(docs, hints), labels, sample_weight=weights)
         return self
 
-    def proba(self, docs, hints) -> tuple[list, np.ndarray]:
+    def proba(self, docs: _Docs, hints: list[str]) -> tuple[list, np.ndarray]:
         with threadpool_limits(limits=1):
-            return list(self.lr.classes_), self.lr.predict_proba(self.features.transform(docs, hints))
+            return list(self.lr.classes_), self.lr.predict_proba(self._matrix(docs, hints))
 
 
 # -- the classifier --------------------------------------------------------------------------------
@@ -283,10 +309,12 @@ class Classifier:
                  embedded: tuple[str, ...] = EMBEDDED_QUESTIONS):
         embedded = embedded if embeddings else ()
         self.model = model_id or (f"tfidf-use-lr:{MODEL_VERSION}" if embedded else f"tfidf-lr:{MODEL_VERSION}")
-        docs = [_doc(e.title, e.text) for e in examples]
+        texts = [_doc(e.title, e.text) for e in examples]
+        self.words = _Words().fit(texts)
+        docs = _Docs(self.words.transform(texts), [e.title for e in examples])
         hints = [e.source_hint or "kind=unknown" for e in examples]
         # scope from the words alone: a known blog posts off-topic too (hiring, front-end, events)
-        self.scope = _Model("scope" in embedded, balanced=True).fit(docs, [""] * len(docs),
+        self.scope = _Model("scope" in embedded, balanced=True).fit(docs, [""] * len(texts),
                                                                     [bool(e.in_scope) for e in examples])
         labelled = [i for i, e in enumerate(examples) if e.in_scope and e.track and e.area]
         # the AWS-only track and the kind of blog are decided by rules (see classify_many); the model
@@ -294,9 +322,9 @@ class Classifier:
         tr = [i for i in labelled if examples[i].track in ("research", "business")
               and not _is_lab_row_of_a_business_list(examples[i])]
         self.track = _Model("track" in embedded, balanced=True).fit(
-            [docs[i] for i in tr], [hints[i] for i in tr], [examples[i].track for i in tr])
+            docs.rows(tr), [hints[i] for i in tr], [examples[i].track for i in tr])
         self.area = _Model("area" in embedded).fit(
-            [docs[i] for i in labelled], [f"{hints[i]} track={examples[i].track}" for i in labelled],
+            docs.rows(labelled), [f"{hints[i]} track={examples[i].track}" for i in labelled],
             [examples[i].area for i in labelled], [ORIGIN_WEIGHT.get(examples[i].origin, 1.0) for i in labelled])
 
     @classmethod
@@ -315,9 +343,10 @@ class Classifier:
         the line shows none)."""
         if not items:
             return []
-        docs = [_doc(i["title"], i.get("text") or "") for i in items]
+        docs = _Docs(self.words.transform([_doc(i["title"], i.get("text") or "") for i in items]),
+                     [i["title"] for i in items])
         hints = [source_features(i.get("source")) for i in items]
-        scope_classes, scope_p = self.scope.proba(docs, [""] * len(docs))
+        scope_classes, scope_p = self.scope.proba(docs, [""] * len(items))
         scope_p = scope_p[:, scope_classes.index(True)]
         track_classes, track_p = self.track.proba(docs, hints)
         tracks = []
