@@ -185,8 +185,7 @@ def curate_batch(plan: Plan, batch: list[PostPlan], counts: StageCounts, timed) 
     plans = {b.state.id: b for b, _ in work}
 
     def write() -> None:
-        for i, c in classes.items():
-            store.put_classification(i, c, input_hash=plans[i].classify_hash)
+        store.put_classifications([(i, c, plans[i].classify_hash) for i, c in classes.items()])
         store.put_results(
             enrichments=[(i, e, signature(posts[i], e), plans[i].enrich_hash) for i, e in enrichments.items()],
             scores=[(i, s, plans[i].rank_hash) for i, s in scores.items()])

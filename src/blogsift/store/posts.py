@@ -207,8 +207,8 @@ class PostRows:
     def put_results(self, enrichments: list[tuple[int, Enrichment, list[str], str]] = (),
                     scores: list[tuple[int, Score, str]] = ()) -> None:
         """Enrichments and scores of a batch of posts, in one transaction: (post id, record,
-        [signature,] input hash). Classifications go one by one through :meth:`put_classification`:
-        a person may have written one."""
+        [signature,] input hash). Classifications go through :meth:`put_classifications`: a person
+        may have written one."""
         now = utcnow()
         with self.engine.begin() as conn:
             for post_id, e, signature, input_hash in enrichments:
@@ -250,6 +250,16 @@ class PostRows:
         model, _read = values.pop("model"), values.pop("version")
         values["input_hash"] = input_hash
         return self._put_versioned(classifications_t, post_id, values, model, expect_version)
+
+    def put_classifications(self, items: list[tuple[int, Classification, str | None]]) -> list[int]:
+        """Machine classifications of a batch, (post id, classification, input hash), in one
+        transaction; a person's classification stays. Returns the ids written."""
+        rows = []
+        for post_id, c, input_hash in items:
+            values = asdict(c)
+            model, _read = values.pop("model"), values.pop("version")
+            rows.append((post_id, {**values, "input_hash": input_hash}, model))
+        return self._put_versioned_many(classifications_t, rows)
 
     def get_classification(self, post_id: int) -> Classification | None:
         row = self._get_produced(classifications_t, post_id)

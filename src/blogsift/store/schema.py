@@ -352,17 +352,18 @@ class StoreBase:
         conn.execute(self._insert(table, values).on_conflict_do_nothing(index_elements=keys))
 
     @contextmanager
-    def _serialized(self, key: str) -> Iterator[sa.Connection]:
-        """A transaction that reads and then writes the rows of ``key`` with no other writer of them in
+    def _serialized(self, *keys: str) -> Iterator[sa.Connection]:
+        """A transaction that reads and then writes the rows of ``keys`` with no other writer of them in
         between: on SQLite the write lock is taken first (``BEGIN IMMEDIATE``: a deferred transaction
         that reads, then writes after another writer, fails instead of waiting); on PostgreSQL a
-        transaction-scoped advisory lock on the key. Commits at the end, rolls back on an exception."""
+        transaction-scoped advisory lock per key, taken in one order so that two batches cannot
+        deadlock. Commits at the end, rolls back on an exception."""
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                             {"k": zlib.crc32(key.encode("utf-8"))})
+                for k in sorted({zlib.crc32(key.encode("utf-8")) for key in keys}):
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": k})
             try:
                 yield conn
             except BaseException:
@@ -382,20 +383,34 @@ class StoreBase:
         """A produced record a person can also write (``produced_by`` "person…"): a person's row is
         never replaced by a machine's, and the machine writes only over ``expect_version`` (the
         version it read; 0: there was none) when given. False: not written."""
-        values = {**values, "produced_by": produced_by, "produced_at": utcnow()}
         with self._serialized(f"{table.name}:{post_id}") as conn:
-            row = conn.execute(sa.select(table.c.produced_by, table.c.version)
-                               .where(table.c.post_id == post_id)).first()
-            if not produced_by.startswith("person"):
-                if row and row[0].startswith("person"):
-                    return False
-                if expect_version is not None and (row[1] if row else 0) != expect_version:
-                    return False
-            if row is None:
-                conn.execute(table.insert().values(post_id=post_id, version=1, **values))
-            else:
-                conn.execute(table.update().where(table.c.post_id == post_id)
-                             .values(version=table.c.version + 1, **values))
+            return self._write_versioned(conn, table, post_id, values, produced_by, expect_version)
+
+    def _put_versioned_many(self, table: sa.Table, rows: list[tuple[int, dict, str]]) -> list[int]:
+        """Machine records of many posts, (post id, values, produced_by), in one transaction, each by
+        the rules of :meth:`_put_versioned` (a person's row stays). Returns the ids written."""
+        if not rows:
+            return []
+        with self._serialized(*(f"{table.name}:{post_id}" for post_id, _, _ in rows)) as conn:
+            return [post_id for post_id, values, produced_by in rows
+                    if self._write_versioned(conn, table, post_id, values, produced_by, None)]
+
+    @staticmethod
+    def _write_versioned(conn: sa.Connection, table: sa.Table, post_id: int, values: dict, produced_by: str,
+                         expect_version: int | None) -> bool:
+        values = {**values, "produced_by": produced_by, "produced_at": utcnow()}
+        row = conn.execute(sa.select(table.c.produced_by, table.c.version)
+                           .where(table.c.post_id == post_id)).first()
+        if not produced_by.startswith("person"):
+            if row and row[0].startswith("person"):
+                return False
+            if expect_version is not None and (row[1] if row else 0) != expect_version:
+                return False
+        if row is None:
+            conn.execute(table.insert().values(post_id=post_id, version=1, **values))
+        else:
+            conn.execute(table.update().where(table.c.post_id == post_id)
+                         .values(version=table.c.version + 1, **values))
         return True
 
     def _get_produced(self, table: sa.Table, post_id: int) -> dict | None:
