@@ -33,14 +33,11 @@ from .errors import ExtractError
 from .feeds import clean_text, http_url, sanitize_html
 from .figures import find_figures
 from .fetch import decode_body
+from .korean import HANGUL_MIN_RATIO, hangul_ratio
 from .models import FeedItem, Post, Source
 
 __all__ = ["UNDATED_NOTE", "extract_post", "feed_post", "canonical_url_of", "html_to_text", "detect_lang", "hangul_ratio"]
 
-#: share of Hangul among the letters from which a title or text is Korean. Mixed titles ("LLM 서빙
-#: 최적화 with vLLM") sit at 0.4-0.8; English text quoting a Korean name stays under 0.05. Language
-#: detectors trained on whole sentences misjudge such short mixed strings, a ratio does not.
-HANGUL_MIN_RATIO = 0.3
 #: a Korean source's post with at least this many letters and (almost) no Hangul is written in English
 EN_ON_KO_SOURCE_MIN_LETTERS = 200
 EN_ON_KO_SOURCE_MAX_HANGUL = 0.02
@@ -488,18 +485,6 @@ def _fragment_urls(html: str, base: str) -> tuple[list[str], list[str]]:
 
 
 # -- language ---------------------------------------------------------------------------------------
-
-#: a letter as ``str.isalpha`` sees it (word characters that are neither digits nor underscores)
-_LETTER = re.compile(r"[^\W\d_]")
-_HANGUL_LETTER = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-
-
-def hangul_ratio(text: str) -> tuple[float, int]:
-    """(share of Hangul among letters, number of letters) of ``text``."""
-    letters = sum(1 for _ in _LETTER.finditer(text))
-    hangul = sum(1 for _ in _HANGUL_LETTER.finditer(text))
-    return (hangul / letters if letters else 0.0), letters
-
 
 def detect_lang(title: str, text: str, source_lang: str) -> str:
     """``"ko"`` when the title or the text is mostly Hangul; an English post on a Korean source is

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..korean import final_sound
+from ..korean import HANGUL_MIN_RATIO, final_sound, hangul_ratio
 from ..models import Enrichment, Post, Summary
 
 __all__ = ["ExtractiveSummarizer", "split_sentences", "prose_blocks", "kiwi", "NO_SENTENCES"]
@@ -227,7 +227,9 @@ def _continues(prev: str, line: str) -> bool:
 
 
 def _split_block(block: str, lang: str) -> list[str]:
-    if lang == "ko" or _HANGUL.search(block):
+    # Korean prose, not a stray Hangul word in English text (a language menu, a name): Kiwi costs
+    # ~330 MB the first time it is needed
+    if hangul_ratio(block)[0] >= HANGUL_MIN_RATIO:
         out = []
         for sent in kiwi().split_into_sents(block):
             # Kiwi keeps "25 ms. 이 수치는 ..." together (a Latin word before the period looks like an
