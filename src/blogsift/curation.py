@@ -295,10 +295,14 @@ def summarize_selected(store: Store, settings, selected: list[Selected]) -> Summ
 
 
 def _summarize_apart(settings, items: list[tuple[Post, Enrichment | None]], lang: str) -> list[Summary]:
-    """Extractive summaries made in a child process: the Korean sentence splitter it may load (~300 MB)
-    lives and dies there, so the run's own memory stays bounded by its batches."""
+    """Extractive summaries; made in a child process when a text has Korean in it, so that the Korean
+    analyser it may load (~330 MB) lives and dies there and the run's own memory stays bounded by its
+    batches. Without Korean they are made here (a child costs a second to start)."""
     from .extractpool import init_worker, main_module_hidden, worker_context
+    from .summarize.extractive import may_need_kiwi
 
+    if not any(may_need_kiwi(post.text) or may_need_kiwi(post.title) for post, _ in items):
+        return _summarize_all(settings, items, lang)
     with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=init_worker) as child:
         with main_module_hidden():
             future = child.submit(_summarize_all, settings, items, lang)

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ..korean import HANGUL_MIN_RATIO, final_sound, hangul_ratio
 from ..models import Enrichment, Post, Summary
 
-__all__ = ["ExtractiveSummarizer", "split_sentences", "prose_blocks", "kiwi", "NO_SENTENCES"]
+__all__ = ["ExtractiveSummarizer", "split_sentences", "prose_blocks", "kiwi", "may_need_kiwi", "NO_SENTENCES"]
 
 #: a sentence shorter than this is a caption, a label or a fragment (CJK sentences pack ~3x more per char)
 MIN_SENT_CHARS, MIN_SENT_CHARS_CJK = 40, 15
@@ -46,6 +46,8 @@ WRAP_MIN_CHARS = 60
 NO_SENTENCES = "no summary: the post has no whole prose sentence to quote (code, a table, a list or links only)"
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+#: a sentence whose last word is Korean: its ending may be a polite one to turn into a note's
+_HANGUL_END = re.compile(r"[\uac00-\ud7a3][\s.!?。\"'”’)\]]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[*+\-•]|\d{1,3}[.)])\s+")
@@ -134,6 +136,11 @@ _EN_ABBR = re.compile(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Ms|Mrs|Fig|fig|Eq|eq|approx|No
 _KO_AFTER_LATIN = re.compile(r"(?<=[A-Za-z0-9%)][.!?])\s+(?=[\uac00-\ud7a3])")
 _PYSBD_LANGS = {"en", "hi", "mr", "zh", "es", "am", "ar", "hy", "bg", "ur", "ru", "pl", "fa", "nl", "da", "fr", "my",
                 "el", "it", "ja", "de", "kk", "sk"}
+
+
+def may_need_kiwi(text: str) -> bool:
+    """Whether summarizing ``text`` may load the Korean analyser (it has Hangul at all)."""
+    return bool(_HANGUL.search(text or ""))
 
 
 @lru_cache(maxsize=1)
@@ -292,7 +299,7 @@ def _terse(sentence: str, lang: str) -> str:
         s = shorter
     if s and not _HANGUL.search(s[:1]):
         s = s[:1].upper() + s[1:]
-    if _HANGUL.search(s):
+    if _HANGUL_END.search(s):
         s = _note_ending(s)
     return s.rstrip(" .。")
 
