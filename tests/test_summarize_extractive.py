@@ -208,6 +208,10 @@ def test_kiwi_loads_only_for_korean_and_lean(monkeypatch):
     monkeypatch.setattr(kiwipiepy, "Kiwi", recording_kiwi)
     try:
         ExtractiveSummarizer(3).summarize(_post(EN, "en"), lang="ko")
+        # a stray Korean word in English prose (a name, a language menu) is not Korean text
+        stray = f"{EN}\n\nWe thank the reviewers, 김민수 and Sarah Chen, for their careful reading of this work.\n\n" \
+                "Read this post in: English | 한국어 | 日本語"
+        ExtractiveSummarizer(3).summarize(_post(stray, "en"), lang="ko")
         assert made == []                                  # English: Kiwi never created
         ExtractiveSummarizer(3).summarize(_post(KO, "ko"), lang="ko")
         assert made == [{"load_typo_dict": False, "load_multi_dict": False}]
