@@ -92,3 +92,53 @@ def test_a_page_that_kills_every_worker_is_the_only_post_lost_to_it():
     posts = extract_all(pool, [big, big])
     assert all(p.extraction == "feed" and SUMMARY in p.text for p in posts)
     assert all("crashed its worker" in p.extraction_note or "more than 1 MB" in p.extraction_note for p in posts)
+
+
+RUN_KILLED_DURING_WORKER_START = """
+import asyncio, os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_extraction_pool import ARTICLE, SOURCE, item
+from blogsift.extractpool import ExtractionLimits, ExtractionPool
+
+async def go():
+    pool = ExtractionPool(2, ExtractionLimits())
+    task = asyncio.ensure_future(pool.extract(ARTICLE.encode(), "http://127.0.0.1/p/1", item(), SOURCE))
+    await asyncio.sleep(0.05)           # the workers are spawned and still importing
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(go())
+"""
+
+
+def _processes_marked(mark: str) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid():
+            try:
+                with open(f"/proc/{name}/environ", "rb") as f:
+                    if f"BLOGSIFT_TEST_MARK={mark}".encode() in f.read():
+                        out.append(int(name))
+            except OSError:
+                continue
+    return out
+
+
+def test_workers_of_a_run_killed_while_they_start_exit_on_their_own():
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "BLOGSIFT_TEST_MARK": mark}
+    code = RUN_KILLED_DURING_WORKER_START.format(tests=str(Path(__file__).parent))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 20     # start-up (imports) plus the workers' check of their parent
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _processes_marked(mark)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], f"{len(left)} extraction workers outlived their run"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from concurrent.futures import ProcessPoolExecutor
 import json
 from collections.abc import Iterator
@@ -303,7 +304,8 @@ def _summarize_apart(settings, items: list[tuple[Post, Enrichment | None]], lang
 
     if not any(may_need_kiwi(post.text) or may_need_kiwi(post.title) for post, _ in items):
         return _summarize_all(settings, items, lang)
-    with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=init_worker) as child:
+    with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=init_worker,
+                             initargs=(0, os.getpid())) as child:
         with main_module_hidden():
             future = child.submit(_summarize_all, settings, items, lang)
         return future.result()

@@ -100,10 +100,15 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def init_worker(memory_mb: int = 0) -> None:
-    """Every worker process: it exits when its parent does, leaves Ctrl-C to the parent, and gets an
-    address-space limit (``memory_mb``; 0: none)."""
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+def init_worker(memory_mb: int = 0, parent: int | None = None) -> None:
+    """Every worker process: it exits when its parent (``parent``: the pid of the process that made the
+    pool) does, leaves Ctrl-C to the parent, and gets an address-space limit (``memory_mb``; 0: none).
+    The parent's pid comes from the parent: a run killed while its workers were still importing has
+    already left them to another parent by the time this runs, and they must see that and exit."""
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, _on_alarm)
     if memory_mb > 0:
@@ -148,7 +153,7 @@ class ExtractionPool:
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=init_worker,
-                                   initargs=(self.limits.memory_mb,))
+                                   initargs=(self.limits.memory_mb, os.getpid()))
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         if pool is self._main:
