@@ -81,8 +81,15 @@ def run(url, out, at, plant):
         setattr(owner, name, hooked)
 
     after(Store, "upsert_post", "post")
-    after(Store, "put_classification", "classify")
-    before(Store, "put_summary", "summarize")      # summaries are made in a child process, then written
+    real_write = Store._write_versioned
+
+    def write_versioned(conn, table, *a, **k):
+        result = real_write(conn, table, *a, **k)
+        if table.name == "classifications":
+            progress("classify")                   # inside the batch's transaction, not yet committed
+        return result
+    Store._write_versioned = staticmethod(write_versioned)
+    before(Store, "put_summary", "summarize")      # summaries are made (in a child when Korean), then written
     after(Store, "put_machine_entry", "entry")
     before(merge, "_replace", "rename")
     after(merge, "_replace", "renamed")
