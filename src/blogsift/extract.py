@@ -51,9 +51,9 @@ LINK_DENSITY_MAX = 0.6
 INDEX_MIN_ARTICLES = 3
 INDEX_DOMINANT_SHARE = 0.6
 #: trafilatura's own extractor runs alone first (``fast``); only when its text is shorter than this does
-#: the full sequence run (comparison with readability, jusText rescue). On the 884 real pages with gold
-#: snippets the full sequence changes almost nothing for long texts (F1 0.905 → 0.904 on bare output)
-#: and costs a third more time for every page; short texts are where its fallbacks find the article
+#: the full sequence run (comparison with readability, jusText rescue): short texts are where those
+#: fallbacks find the article. Measured on the 884 real pages with gold snippets (bench/extraction.py):
+#: F1 0.925 → 0.924, pages/s 14.3 → 16.6 against bare trafilatura's 16.9 in the same runs
 FULL_SEQUENCE_BELOW_CHARS = 1000
 #: lines of the main text shorter than this are too common ("Read more", dates) to say where it came from
 INDEX_LINE_MIN_CHARS = 40
