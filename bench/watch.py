@@ -1,6 +1,6 @@
 """Watching at scale: many simulated feeds over one simulated day, and queue throughput with 1 and 2 workers.
 
-    python bench/watch.py [--feeds 10000] [--hosts 20] [--pages 300] [--only day|workers] [--json]
+    python bench/watch.py [--feeds 10000] [--hosts 20] [--pages 300] [--pairs 3] [--only day|workers] [--json]
 
 - **day**: ``--feeds`` feeds on local servers (``--hosts`` loopback hosts), each holding its newest 10
   entries and answering conditional GETs, publishing at rates from one post a fortnight to 30 a day
@@ -12,11 +12,16 @@
   content is kept): it measures the schedule, not extraction.
 - **workers** (needs ``BLOGSIFT_BENCH_PG_URL`` or ``BLOGSIFT_TEST_PG_URL``): ``--pages`` fetch + extract
   jobs over real pages (``../shared/bench/real-pages``, else synthetic ones), run by 1 then 2
-  ``blogsift worker`` processes, the jobs deferred once every worker is up; jobs/s from the first job's
-  start to the last one's end (``worker_scaling`` = 2 workers' jobs/s over one's), CPU per job of the
-  workers and their extraction processes.
+  ``blogsift worker`` processes (``--pairs`` pairs of runs: 1 worker, then 2), the jobs deferred once
+  every worker is up and has started its extraction process; jobs/s from the first job's start to the
+  last one's end. ``worker_scaling`` is the median over the pairs of 2 workers' jobs/s over one's.
+  Baselines in the same run: ``machine_cpu_scaling`` (two CPU-bound processes' work over one's, measured
+  before each pair) and ``cores_busy_1_worker`` (cores one worker keeps busy: its process, its extraction
+  process, its share of PostgreSQL and of the page server). With a 2-core machine, two workers cannot
+  do better than the machine's scaling over the cores one worker already uses. CPU per job is given by
+  part (worker process, extraction, PostgreSQL, page server).
 
-The machine is shared and has 2 cores: figures are ratios measured in one run, and noisy.
+The machine has 2 cores and its speed drifts: figures are ratios measured within one run.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import os
 import random
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,39 +231,71 @@ def _pages(n: int) -> list[bytes]:
     return [f"<html><body><article><h1>Post {i}</h1>{para * 60}</article></body></html>".encode() for i in range(n)]
 
 
-def bench_workers(pg_url: str, n_pages: int) -> dict:
+def bench_workers(pg_url: str, n_pages: int, pairs: int = 3) -> dict:
     import sqlalchemy as sa
 
     pages = _pages(n_pages)
     out: dict = {"pages": len(pages), "page_source": "real" if REAL_PAGES.exists() else "synthetic"}
     routes = {f"/p/{i}": Route(body=body) for i, body in enumerate(pages)}
     samples: dict[str, list] = {"1_worker": [], "2_workers": []}
-    # 1, 2, 1, 2 workers: the machine's other load comes and goes; the best of each is the least disturbed
-    for workers in (1, 2, 1, 2):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        engine = sa.create_engine(pg_url)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        url = pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{schema}"
-        try:
-            with LocalServer(routes) as srv, tempfile.TemporaryDirectory() as tmp:
-                name = f"{workers}_worker{'s' if workers > 1 else ''}"
-                samples[name].append(_run_jobs(url, srv, len(pages), workers, Path(tmp)))
-        finally:
+    machine: list[float] = []
+    # pairs of runs, 1 worker then 2, each pair with the machine's own two-process CPU scaling measured
+    # just before it: this machine's speed drifts by a quarter over minutes, so a ratio is taken within
+    # a pair and the median of the pairs reported
+    for _ in range(pairs):
+        machine.append(_machine_cpu_scaling())
+        for workers in (1, 2):
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            engine = sa.create_engine(pg_url)
             with engine.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
+                conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            url = pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{schema}"
+            try:
+                with LocalServer(routes) as srv, tempfile.TemporaryDirectory() as tmp:
+                    name = f"{workers}_worker{'s' if workers > 1 else ''}"
+                    samples[name].append(_run_jobs(url, srv, len(pages), workers, Path(tmp)))
+            finally:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                engine.dispose()
     for name, runs in samples.items():
-        out[f"jobs_per_s_{name}"] = max(r[0] for r in runs)
+        out[f"jobs_per_s_{name}"] = statistics.median(r[0] for r in runs)
         out[f"jobs_per_s_{name}_samples"] = [r[0] for r in runs]
-        out[f"worker_cpu_ms_per_job_{name}"] = min(r[1] for r in runs)
-    one, two = out["jobs_per_s_1_worker"], out["jobs_per_s_2_workers"]
-    out["worker_scaling"] = round(two / one, 3) if one else None
+        out[f"cpu_ms_per_job_{name}"] = {k: round(statistics.median(r[1][k] for r in runs), 1) for k in runs[0][1]}
+    ratios = [two[0] / one[0] for one, two in zip(samples["1_worker"], samples["2_workers"]) if one[0]]
+    out["worker_scaling_samples"] = [round(r, 3) for r in ratios]
+    out["worker_scaling"] = round(statistics.median(ratios), 3) if ratios else None
+    # the baselines of the same run: what two busy processes get from this machine over one, and how
+    # many cores one worker keeps busy (its own process, its extraction process, its share of
+    # PostgreSQL and of the page server); two workers cannot beat the machine's scaling over that
+    out["machine_cpu_scaling"] = round(statistics.median(machine), 3)
+    out["machine_cpu_scaling_samples"] = [round(m, 3) for m in machine]
+    one = samples["1_worker"]
+    out["cores_busy_1_worker"] = round(statistics.median(r[0] * sum(r[1].values()) / 1000 for r in one), 2)
     out["load_average_1min"] = os.getloadavg()[0]
     return out
 
 
-def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tuple[float, float]:
+def _spin(n: int) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - t
+
+
+def _machine_cpu_scaling(n: int = 8_000_000) -> float:
+    """Work done per second by two CPU-bound processes over one (2.0 on two idle, independent cores)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [n // 10] * 2))   # both started
+        one = next(pool.map(_spin, [n]))
+        two = max(pool.map(_spin, [n, n]))
+    return 2 * one / two
+
+
+def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tuple[float, dict[str, float]]:
     import sqlalchemy as sa
 
     from blogsift.jobs import build_app, ensure_queue_schema
@@ -299,7 +337,7 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tu
         deadline = time.monotonic() + 300
         while query("SELECT count(*) FROM procrastinate_workers")[0] < workers and time.monotonic() < deadline:
             time.sleep(0.2)
-        cpu0 = sum(_cpu_seconds(p.pid) for p in procs)
+        cpu0 = _cpu_by_part([p.pid for p in procs])
         asyncio.run(defer())
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
@@ -307,7 +345,7 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tu
                          "AND task_name = 'blogsift.fetch_post'")[0]:
                 break
             time.sleep(0.5)
-        cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu0
+        cpu = {k: v - cpu0[k] for k, v in _cpu_by_part([p.pid for p in procs]).items()}
         first, last, done = query(
             "SELECT min(e.at) FILTER (WHERE e.type = 'started'), max(e.at) FILTER (WHERE e.type = 'succeeded'), "
             "count(DISTINCT j.id) FILTER (WHERE j.status = 'succeeded') FROM procrastinate_events e "
@@ -318,21 +356,33 @@ def _run_jobs(url: str, srv: LocalServer, n: int, workers: int, tmp: Path) -> tu
         for p in procs:
             p.wait(timeout=60)
         store.close()
-    return round(done / max(1e-6, (last - first).total_seconds()), 2), round(cpu / max(1, done) * 1000, 1)
+    return round(done / max(1e-6, (last - first).total_seconds()), 2), \
+        {k: round(v / max(1, done) * 1000, 1) for k, v in cpu.items()}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds so far of a process and its live children (a worker's extraction
-    processes), from Linux /proc."""
-    total = 0.0
+def _cpu_by_part(workers: list[int]) -> dict[str, float]:
+    """User + system CPU seconds so far, from Linux /proc, of: the workers' own processes, their live
+    children (extraction processes), the PostgreSQL server's processes, and this process (the page
+    server's threads). Where a job's CPU goes, so that a scaling figure can be explained."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parts = dict.fromkeys(("worker", "extraction", "postgresql", "page_server"), 0.0)
+    pids = {str(p) for p in workers}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError):
             continue   # ended meanwhile
-        if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        fields = fields.split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if stat.parent.name in pids:
+            parts["worker"] += cpu
+        elif fields[1] in pids:
+            parts["extraction"] += cpu
+        elif name.startswith("postgres"):
+            parts["postgresql"] += cpu
+        elif stat.parent.name == str(os.getpid()):
+            parts["page_server"] += cpu
+    return parts
 
 
 def main() -> None:
@@ -340,6 +390,7 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, default=10_000)
     ap.add_argument("--hosts", type=int, default=20)
     ap.add_argument("--pages", type=int, default=300)
+    ap.add_argument("--pairs", type=int, default=3, help="pairs of worker runs (1 worker, then 2)")
     ap.add_argument("--only", choices=("day", "workers"), help="run one part only")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -349,10 +400,10 @@ def main() -> None:
     pg = os.environ.get("BLOGSIFT_BENCH_PG_URL") or os.environ.get("BLOGSIFT_TEST_PG_URL")
     result["workers"] = {"skipped": "--only day" if args.only == "day" else "set BLOGSIFT_BENCH_PG_URL"}
     if pg and args.only != "day":
-        result["workers"] = bench_workers(pg, args.pages)
+        result["workers"] = bench_workers(pg, args.pages, args.pairs)
     result["found_ratio"] = result["day"].get("found_ratio")
     result["worker_scaling"] = result["workers"].get("worker_scaling")
-    result["note"] = "2-core machine shared with other work: timings are noisy; compare the ratios"
+    result["note"] = "2-core machine whose speed drifts: compare ratios measured in the same run"
     if args.json:
         print(json.dumps(result, indent=2))
         return

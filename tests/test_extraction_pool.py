@@ -8,6 +8,7 @@ import signal
 from datetime import UTC, datetime
 
 from localserver import LocalServer, Route
+from processes import extraction_processes
 from test_pipeline_fetch import rss
 
 from blogsift.extractpool import ExtractionLimits, ExtractionPool
@@ -142,3 +143,20 @@ def test_workers_of_a_run_killed_while_they_start_exit_on_their_own():
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == [], f"{len(left)} extraction workers outlived their run"
+
+
+def test_a_started_pool_is_up_before_its_first_page():
+    """A queue worker starts its pool before taking jobs: the first pages do not wait for interpreters."""
+    pool = ExtractionPool(2, ExtractionLimits())
+
+    async def go():
+        await pool.start()
+        return extraction_processes(os.getpid())
+
+    try:
+        before = asyncio.run(go())
+        assert len(before) == 2
+        [post] = extract_all(pool, [ARTICLE.encode()])
+        assert post.extraction == "page"
+    finally:
+        pool.close()

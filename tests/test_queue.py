@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from localserver import LocalServer, Request, Route
+from processes import extraction_processes
 
 from blogsift.models import Source
 from blogsift.store import Store
@@ -144,7 +145,7 @@ stop_timeout = 5.0
                 with h.server._lock:
                     h.server.max_in_flight = h.server.in_flight
             assert doing > 0  # the kill lands while jobs are running
-            extracting = _extraction_processes(procs["b"].pid)
+            extracting = extraction_processes(procs["b"].pid)
             while store.count_posts() < len(expected) and time.monotonic() < deadline:
                 time.sleep(0.2)
             stored = [p.url for p in store.list_posts()]
@@ -170,7 +171,7 @@ stop_timeout = 5.0
             assert polls == HOSTS * BLOGS_PER_HOST
             # a worker keeps its one extraction process (queue.extract_workers) from job to job, idle or not:
             # not a new pool of fresh interpreters per job
-            assert len(extracting) == 1 and _extraction_processes(procs["b"].pid) == extracting
+            assert len(extracting) == 1 and extraction_processes(procs["b"].pid) == extracting
         finally:
             for name, p in procs.items():
                 if p.poll() is None:
@@ -187,21 +188,6 @@ stop_timeout = 5.0
         starts = sorted(r.at for r in h.server.requests)
         spans = [b - a for a, b in zip(starts, starts[9:])]
         assert min(spans) >= 9 * PER_HOST_DELAY * 0.7, (h.index, min(spans))
-
-
-def _extraction_processes(pid: int) -> set[int]:
-    """The pids of a process's live extraction workers (spawned children; not multiprocessing's resource
-    tracker)."""
-    found = set()
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if ppid == str(pid) and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-            found.add(int(proc.name))
-    return found
 
 
 def _logs(tmp_path: Path) -> str:

@@ -117,6 +117,21 @@ def init_worker(memory_mb: int = 0, parent: int | None = None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
+#: a small article the workers extract when the pool is started ahead of use: the first page a worker
+#: sees otherwise pays for its imports and trafilatura's lazily built state (about a second)
+_WARM_PAGE = ("<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+              + "<p>A paragraph that is long enough to be taken for the text of an article. </p>" * 12
+              + "</article></body></html>")
+
+
+def _warm_job(_: int) -> int:
+    """Runs in a worker: extract the warm-up page once; returns the worker's pid."""
+    item = FeedItem(url="https://warm-up.invalid/", title="Warm-up")
+    source = Source(key="warm-up", name="warm-up", feed_url="https://warm-up.invalid/feed")
+    extract_post(_WARM_PAGE, item.url, item, source, 0)
+    return os.getpid()
+
+
 def _extract_job(html: bytes | str, url: str, item: FeedItem, source: Source, content_type: str | None,
                  limits: ExtractionLimits) -> Post:
     """Runs in a worker: the post, or the feed's post with the reason the page could not be used."""
@@ -177,6 +192,17 @@ class ExtractionPool:
             self._discard(pool)
             return feed_post(url, item, source, f"page extraction took longer than {self.limits.timeout_s:g} s "
                                                 "(worker replaced)")
+
+    async def start(self) -> None:
+        """Start every worker and have each extract a small page, so that a long-lived caller (a queue
+        worker) is ready before it takes work: started on first use, the first pages wait for the
+        workers' imports. A worker that fails to start here is replaced on first use, as ever."""
+        if self._main is None:
+            self._main = self._new_pool(self.workers)
+        loop = asyncio.get_running_loop()
+        with main_module_hidden():
+            futures = [loop.run_in_executor(self._main, _warm_job, i) for i in range(self.workers)]
+        await asyncio.gather(*futures, return_exceptions=True)
 
     async def extract(self, html: bytes | str, url: str, item: FeedItem, source: Source,
                       content_type: str | None = None) -> Post:

@@ -49,6 +49,11 @@ __all__ = ["Fetcher", "FetchResult", "fetch_once", "decode_body", "bot_protectio
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: worth retrying; 501/505 and every other 4xx say the same thing the next time
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: seconds a host's addresses, once checked, are trusted by the check made before each request. The
+#: check made on connecting (``_GuardedBackend``) is never cached: it is the one that decides where a
+#: connection goes, so a changed DNS answer is still refused; cached, the check before each request no
+#: longer costs a resolver call per page (a queue worker fetches dozens a second from one host)
+HOST_CHECK_TTL_S = 60.0
 #: a server asking for a longer wait than this is not retried this run (it would stall every source)
 MAX_RETRY_AFTER_S = 120.0
 #: backoff is multiplied by 1..1+JITTER so that many clients do not retry in lockstep
@@ -342,6 +347,8 @@ class Fetcher:
         self._robots: dict[str, robotparser.RobotFileParser | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._hosts: dict[str, _HostGate] = {}
+        #: (host, port) -> loop time until which its checked addresses are trusted before a request
+        self._checked_until: dict[tuple[str, int], float] = {}
         #: ``host -> async context manager`` holding one request slot for that host; the default keeps the
         #: limits within this process, a shared one (``hostlease``) keeps them across worker processes
         self._host_gate = host_gate
@@ -513,9 +520,12 @@ class Fetcher:
             raise FetchError(f"invalid URL: {exc}", url=url, source=source) from exc
         check_scheme(url, parts.scheme, source=source)
         host = parts.host
-        await check_host(url, host, parts.port or (443 if parts.scheme == "https" else 80),
-                         allow_private=self.settings.allow_private_addresses,
-                         allowed_networks=self._networks, resolver=self._resolver, source=source)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        now = asyncio.get_running_loop().time()
+        if self._checked_until.get((host, port), 0.0) < now:
+            await check_host(url, host, port, allow_private=self.settings.allow_private_addresses,
+                             allowed_networks=self._networks, resolver=self._resolver, source=source)
+            self._checked_until[(host, port)] = now + HOST_CHECK_TTL_S
         if robots and self.settings.respect_robots:
             await self._check_robots(url, parts, source)
         s = self.settings

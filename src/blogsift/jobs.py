@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,11 +41,14 @@ import procrastinate
 from .config import Settings
 from .enrich import canonical_url
 from .errors import StoreError
-from .hostlease import PgHostGate, conninfo_from_url
+from .hostlease import PgHostGate, conninfo_from_url, idle_checked_pool
 from .models import FeedItem, Source
 
 __all__ = ["build_app", "Scheduler", "run_worker", "ensure_queue_schema", "JobRuntime"]
 
+#: seconds a worker's fetch jobs reuse a source's row: a worker runs dozens of jobs a second for one
+#: source, and what they read of it (its key, kind, language) rarely changes
+SOURCE_CACHE_S = 30.0
 #: the procrastinate schema is applied once, under this advisory lock, by whichever process comes first
 _SCHEMA_LOCK = 0x70726F63  # "proc"
 
@@ -76,10 +80,19 @@ class JobRuntime:
         self.store, self.settings, self.host_gate, self.transport = store, settings, host_gate, transport
         extraction = replace(settings, fetch=replace(settings.fetch, extract_workers=settings.queue.extract_workers))
         self.pipeline = Pipeline(store, extraction, transport=transport, progress=False)
+        self._sources: dict[str, tuple[float, Source | None]] = {}
         self._fetchers = RenewedFetcher(lambda: Fetcher(settings.fetch, transport=transport, host_gate=host_gate))
 
     def fetcher(self):
         return self._fetchers.get()
+
+    async def source(self, key: str) -> Source | None:
+        """The source, read at most every ``SOURCE_CACHE_S`` seconds (every fetch job needs it)."""
+        now = time.monotonic()
+        hit = self._sources.get(key)
+        if hit is None or hit[0] < now:
+            hit = self._sources[key] = (now + SOURCE_CACHE_S, await asyncio.to_thread(self.store.get_source, key))
+        return hit[1]
 
     async def aclose(self) -> None:
         await self._fetchers.aclose()
@@ -88,7 +101,8 @@ class JobRuntime:
 def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None) -> procrastinate.App:
     """The queue app over the store's PostgreSQL database, its tasks registered. ``runtime`` is what
     the tasks run with (a worker's); an app without one only defers jobs."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_from_url(db_url)))
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_from_url(db_url),
+                                                                     pool_factory=idle_checked_pool))
     retry = procrastinate.RetryStrategy(max_attempts=max(0, settings.queue.job_retries), wait=5,
                                         exponential_wait=2)
 
@@ -100,7 +114,7 @@ def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None
     @app.task(name="blogsift.fetch_post", queue="pages", retry=retry)
     async def fetch_post(source_key: str, item: dict) -> str:
         r = rt()
-        source = await asyncio.to_thread(r.store.get_source, source_key)
+        source = await r.source(source_key)
         if source is None:
             return "source removed"
         from .pipeline import RunReport
@@ -240,9 +254,10 @@ async def run_worker(store, settings: Settings, *, concurrency: int | None = Non
     runtime = JobRuntime(store, settings, host_gate=gate, transport=transport)
     app = build_app(db_url, settings, runtime)
     try:
-        # the extraction pool and the store thread held for the worker's life: made per job, each
-        # page would wait for fresh interpreters (about a second) to start
-        async with runtime.pipeline.ingesting(), app.open_async():
+        # the extraction pool and the store thread held for the worker's life, the pool started before
+        # the first job: made per job (or on first use), pages would wait for fresh interpreters and
+        # their imports (about a second)
+        async with runtime.pipeline.ingesting(start_workers=True), app.open_async():
             await app.run_worker_async(
                 concurrency=concurrency, name=f"blogsift-{socket.gethostname()}-{os.getpid()}",
                 update_heartbeat_interval=max(0.5, settings.queue.stalled_after_s / 4),

@@ -256,10 +256,11 @@ class Pipeline:
         return new_items
 
     @contextlib.asynccontextmanager
-    async def ingesting(self):
+    async def ingesting(self, *, start_workers: bool = False):
         """The extraction pool, the store thread and the bound on pages in flight: the run's when one
         is on (``fetch_all``), else made for this call and closed after it. A long-lived caller (a
-        queue worker, the watcher) holds it open so that its workers start once, not per call."""
+        queue worker, the watcher) holds it open so that its workers start once, not per call, and
+        with ``start_workers`` has them started and warmed before it takes work."""
         if self._ingest_users == 0:
             fs = self.settings.fetch
             workers = fs.extract_workers or default_workers()
@@ -272,6 +273,8 @@ class Pipeline:
                 min_chars=fs.min_article_chars))
         self._ingest_users += 1
         try:
+            if start_workers:
+                await self._extractor.start()
             yield
         finally:
             self._ingest_users -= 1
