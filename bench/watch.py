@@ -272,6 +272,10 @@ def bench_workers(pg_url: str, n_pages: int, pairs: int = 3) -> dict:
     out["machine_cpu_scaling_samples"] = [round(m, 3) for m in machine]
     one = samples["1_worker"]
     out["cores_busy_1_worker"] = round(statistics.median(r[0] * sum(r[1].values()) / 1000 for r in one), 2)
+    # CPU per job (every part) of one worker over two's: 1.0 when a second worker costs no CPU per job
+    # (no contention in the queue, the locks or the database); below when the machine slows under load
+    per_job = {name: sum(out[f"cpu_ms_per_job_{name}"].values()) for name in samples}
+    out["cpu_per_job_1_over_2_workers"] = round(per_job["1_worker"] / per_job["2_workers"], 3)
     out["load_average_1min"] = os.getloadavg()[0]
     return out
 

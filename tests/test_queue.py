@@ -102,6 +102,7 @@ per_host_concurrency = {PER_HOST_CONCURRENCY}
 per_host_delay = {PER_HOST_DELAY}
 retries = 1
 backoff_base = 0.1
+total_timeout = 3.0
 [queue]
 worker_concurrency = 6
 scheduler_tick_s = 0.5
@@ -135,15 +136,8 @@ stop_timeout = 5.0
                 doing = conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")).scalar()
             procs["a"].send_signal(signal.SIGKILL)
             procs["a"].wait(timeout=10)
-            # A killed worker's host slots are freed with its database session at once, while the host may
-            # still be serving the requests it had sent (a page takes 0.08 s): for that moment one host can
-            # see one request more than the limit. Politeness is checked before the kill and again once
-            # those orphaned requests are done.
-            before_kill = {h.index: h.server.max_in_flight for h in hosts}
-            time.sleep(0.5)
-            for h in hosts:
-                with h.server._lock:
-                    h.server.max_in_flight = h.server.in_flight
+            # the killed worker's host slots stay taken until its requests' deadline (their leases), so
+            # the requests it had sent, which the hosts may still be serving, count against the limit
             assert doing > 0  # the kill lands while jobs are running
             extracting = extraction_processes(procs["b"].pid)
             while store.count_posts() < len(expected) and time.monotonic() < deadline:
@@ -180,7 +174,6 @@ stop_timeout = 5.0
         assert codes["scheduler"] == 0 and codes["b"] == 0, _logs(tmp_path)
     # politeness held cluster-wide: per host, never more in flight, never closer starts, than allowed
     for h in hosts:
-        assert before_kill[h.index] <= PER_HOST_CONCURRENCY, (h.index, before_kill[h.index])
         assert h.server.max_in_flight <= PER_HOST_CONCURRENCY, (h.index, h.server.max_in_flight)
         # request starts are reserved PER_HOST_DELAY apart; on a loaded machine a send may leave tens of ms
         # late, so the spacing is checked over every 10 consecutive starts: two workers each keeping the

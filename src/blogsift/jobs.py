@@ -250,7 +250,8 @@ async def run_worker(store, settings: Settings, *, concurrency: int | None = Non
     from . import extract, feeds, summarize  # noqa: F401
     concurrency = concurrency or settings.queue.worker_concurrency
     gate = await PgHostGate(conninfo_from_url(db_url), settings.fetch.per_host_concurrency,
-                            settings.fetch.per_host_delay, max_connections=concurrency + 2).open()
+                            settings.fetch.per_host_delay, request_timeout=settings.fetch.total_timeout,
+                            max_connections=concurrency + 2).open()
     runtime = JobRuntime(store, settings, host_gate=gate, transport=transport)
     app = build_app(db_url, settings, runtime)
     try:

@@ -226,6 +226,14 @@ host_slots_t = T(
     C("next_start", sa.DateTime(timezone=True), nullable=False),
 )
 
+host_leases_t = T(
+    "host_leases", metadata,                            # PostgreSQL only: request slots across workers
+    C("host", sa.String(255), primary_key=True),
+    C("slot", sa.Integer, primary_key=True, autoincrement=False),
+    C("holder", sa.Text, nullable=False),
+    C("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 def _migration_1(conn: sa.Connection) -> None:
     metadata.create_all(conn)
@@ -280,10 +288,21 @@ def _migration_lz4(conn: sa.Connection) -> None:
         pass
 
 
+def _migration_host_leases(conn: sa.Connection) -> None:
+    """Request slots per host held as leases that outlive a killed worker (were session locks). On
+    PostgreSQL both politeness tables are unlogged: rows live seconds and are written twice per request,
+    and a logged write makes each of those commits wait for a flush to disk; after a server crash they
+    are emptied, which only forgets the leases of requests that crash ended."""
+    host_leases_t.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE host_slots SET UNLOGGED"))
+        conn.execute(sa.text("ALTER TABLE host_leases SET UNLOGGED"))
+
+
 #: versioned migrations, applied in order; each runs in one transaction with the version bump
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_figures,
                                                        _migration_watch, _migration_incremental,
-                                                       _migration_lz4]
+                                                       _migration_lz4, _migration_host_leases]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
