@@ -156,3 +156,34 @@ def test_watch_command_stops_cleanly_on_sigterm_and_resumes(tmp_path):
         status = subprocess.run([str(exe), "status"], env=env, capture_output=True, text=True, timeout=60)
         assert "cli" in status.stdout and "next poll" in status.stdout
         store.close()
+
+
+def test_sources_due_within_a_minute_are_polled_in_one_pass(store, settings):
+    """A watcher over many feeds wakes about once a minute, not once per feed; no poll is early by more."""
+    from blogsift.models import Source
+
+    store.put_document("registry_seeded", "test")
+    clock = SimulatedClock(NOV)
+    for key, due_in in (("now", 0), ("soon", 50), ("later", 90), ("much-later", 600)):
+        store.upsert_source(Source(key=key, name=key, feed_url=f"https://{key}.example/feed"))
+        store.put_watch_state(key, next_poll_at=NOV + timedelta(seconds=due_in))
+    assert sorted(s.key for s in Watcher(store, settings, clock=clock).due()) == ["now", "soon"]
+
+
+def test_the_watcher_keeps_its_extraction_processes_from_pass_to_pass(store, settings):
+    """Fresh interpreters per pass would cost about a second each time a feed has a new post."""
+    from processes import extraction_processes
+
+    clock = SimulatedClock(NOV)
+    blogs = _web(clock)
+    seen: list[set[int]] = []
+
+    def on_pass(report):
+        if any(r.new_posts for r in report.results):
+            seen.append(extraction_processes(os.getpid()))
+
+    with blog_web(blogs):
+        _add(store, blogs)
+        asyncio.run(Watcher(store, settings, clock=clock).run(asyncio.Event(), until=NOV + timedelta(days=3),
+                                                             on_pass=on_pass))
+    assert len(seen) >= 3 and seen[0] and all(s == seen[0] for s in seen), seen

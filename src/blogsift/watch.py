@@ -36,6 +36,11 @@ from .schedule import (HISTORY_DAYS, Bounds, Decision, FeedWindow, Rate, failure
 __all__ = ["Clock", "SystemClock", "SimulatedClock", "PollResult", "PassReport", "Watcher"]
 
 _TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
+#: sources falling due within this many seconds (at most a tenth of ``watch.min_interval_minutes``) are
+#: polled in the same pass: a poll is at most that early against an interval of 15 minutes or more, and
+#: a watcher over thousands of feeds wakes about once a minute, not once per feed, each wake scanning
+#: the schedule
+POLL_AHEAD_S = 60.0
 
 
 class Clock(Protocol):
@@ -259,7 +264,8 @@ class Watcher:
 
     # -- passes ---------------------------------------------------------------------------------
     def due(self, limit: int | None = None) -> list[Source]:
-        keys = self.store.due_sources(self.clock.now(), limit)
+        ahead = min(POLL_AHEAD_S, self.settings.watch.min_interval_minutes * 6)
+        keys = self.store.due_sources(self.clock.now(), limit, ahead_s=ahead)
         return [s for s in (self.store.get_source(k) for k in keys) if s is not None]
 
     async def poll_due(self, limit: int | None = None) -> PassReport:

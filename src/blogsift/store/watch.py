@@ -3,7 +3,7 @@ to be complete for (coverage). Restart-safe: the watcher keeps nothing else betw
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,14 +58,15 @@ class WatchRows:
         kept += (state or {}).get("problems", [])
         self.put_watch_state(key, problems=kept[:MAX_PROBLEMS_KEPT])
 
-    def due_sources(self, now: datetime, limit: int | None = None) -> list[str]:
-        """Enabled sources whose next poll is due (or never polled) and not claimed by a queued poll,
-        the longest overdue first."""
+    def due_sources(self, now: datetime, limit: int | None = None, ahead_s: float = 0.0) -> list[str]:
+        """Enabled sources whose next poll is due (or never polled; or due within ``ahead_s`` seconds)
+        and not claimed by a queued poll, the longest overdue first."""
         j = sources_t.outerjoin(watch_t, watch_t.c.source_key == sources_t.c.key)
         q = (sa.select(sources_t.c.key).select_from(j)
              .where(sources_t.c.enabled.is_(True))
              .where(sources_t.c.status.notin_(("gone", "paused")))
-             .where(sa.or_(watch_t.c.next_poll_at.is_(None), watch_t.c.next_poll_at <= now))
+             .where(sa.or_(watch_t.c.next_poll_at.is_(None),
+                           watch_t.c.next_poll_at <= now + timedelta(seconds=ahead_s)))
              .where(sa.or_(watch_t.c.claimed_until.is_(None), watch_t.c.claimed_until <= now))
              .order_by(watch_t.c.next_poll_at.is_(None).desc(), watch_t.c.next_poll_at, sources_t.c.key))
         if limit:
