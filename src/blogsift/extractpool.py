@@ -124,12 +124,11 @@ _WARM_PAGE = ("<html><head><title>Warm-up</title></head><body><article><h1>Warm-
               + "</article></body></html>")
 
 
-def _warm_job(_: int) -> int:
-    """Runs in a worker: extract the warm-up page once; returns the worker's pid."""
+def _warm_job() -> None:
+    """Runs in a worker: extract the warm-up page once."""
     item = FeedItem(url="https://warm-up.invalid/", title="Warm-up")
     source = Source(key="warm-up", name="warm-up", feed_url="https://warm-up.invalid/feed")
     extract_post(_WARM_PAGE, item.url, item, source, 0)
-    return os.getpid()
 
 
 def _extract_job(html: bytes | str, url: str, item: FeedItem, source: Source, content_type: str | None,
@@ -201,7 +200,7 @@ class ExtractionPool:
             self._main = self._new_pool(self.workers)
         loop = asyncio.get_running_loop()
         with main_module_hidden():
-            futures = [loop.run_in_executor(self._main, _warm_job, i) for i in range(self.workers)]
+            futures = [loop.run_in_executor(self._main, _warm_job) for _ in range(self.workers)]
         await asyncio.gather(*futures, return_exceptions=True)
 
     async def extract(self, html: bytes | str, url: str, item: FeedItem, source: Source,
