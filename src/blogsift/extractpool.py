@@ -195,13 +195,16 @@ class ExtractionPool:
     async def start(self) -> None:
         """Start every worker and have each extract a small page, so that a long-lived caller (a queue
         worker) is ready before it takes work: started on first use, the first pages wait for the
-        workers' imports. A worker that fails to start here is replaced on first use, as ever."""
+        workers' imports. A worker that fails to start, or takes longer than a page may, is left to
+        the first use, which replaces it as ever: the caller is not held up."""
         if self._main is None:
             self._main = self._new_pool(self.workers)
         loop = asyncio.get_running_loop()
         with main_module_hidden():
             futures = [loop.run_in_executor(self._main, _warm_job) for _ in range(self.workers)]
-        await asyncio.gather(*futures, return_exceptions=True)
+        done, _ = await asyncio.wait(futures, timeout=self.limits.timeout_s + HARD_TIMEOUT_GRACE_S)
+        for future in done:
+            future.exception()   # a failed start is the first use's to handle, not an unread error
 
     async def extract(self, html: bytes | str, url: str, item: FeedItem, source: Source,
                       content_type: str | None = None) -> Post:
