@@ -10,7 +10,6 @@ import os
 import psycopg
 import pytest
 
-import blogsift.hostlease as hostlease
 import blogsift.store.schema as schema
 from blogsift.hostlease import conninfo_from_url, idle_checked_pool
 from blogsift.models import Source
@@ -27,7 +26,7 @@ def _end_other_sessions(conninfo: str) -> int:
 
 
 def test_the_store_survives_its_idle_connections_being_closed(pg_url, monkeypatch):
-    monkeypatch.setattr(schema, "PING_IDLE_AFTER_S", 0.0)   # every pooled connection counts as idle
+    monkeypatch.setattr(schema, "IDLE_CHECK_AFTER_S", 0.0)   # every pooled connection counts as idle
     store = Store(pg_url)
     try:
         store.upsert_source(Source(key="a", name="A", feed_url="https://a.example/feed"))
@@ -42,7 +41,7 @@ def test_the_worker_pool_survives_its_idle_connections_being_closed(monkeypatch)
     if not url:
         pytest.fail("BLOGSIFT_TEST_PG_URL is not set")
     conninfo = conninfo_from_url(url)
-    monkeypatch.setattr(hostlease, "IDLE_CHECK_AFTER_S", 0.0)
+    monkeypatch.setattr(schema, "IDLE_CHECK_AFTER_S", 0.0)
 
     async def main() -> int:
         pool = idle_checked_pool(conninfo=conninfo, min_size=1, max_size=1, open=False,

@@ -36,8 +36,6 @@ __all__ = ["PgHostGate", "conninfo_from_url", "idle_checked_pool"]
 #: worker's leases stay taken for a while), jittered so that waiting workers do not poll in lockstep
 SLOT_RETRY_S = 0.02
 SLOT_RETRY_MAX_S = 0.5
-#: seconds a pooled connection may sit unused and still be handed out unchecked
-IDLE_CHECK_AFTER_S = 2.0
 #: seconds a lease outlives the deadline of the request it covers (the clocks of the worker's event loop
 #: and of the database, and the time to send the release, are not exact)
 LEASE_MARGIN_S = 5.0
@@ -80,10 +78,12 @@ SELECT wait FROM r
 
 def idle_checked_pool(**kwargs: Any) -> Any:
     """A psycopg ``AsyncConnectionPool`` that checks a connection before handing it out only when it
-    has sat idle for ``IDLE_CHECK_AFTER_S`` (a database restarted meanwhile has closed it, and it is
+    has sat idle for ``store.schema.IDLE_CHECK_AFTER_S`` (a database restarted meanwhile has closed it, and it is
     replaced unseen). Checking every time, as procrastinate's own pool does, costs a round trip per
     query; a worker reuses its connections within milliseconds, when a check finds nothing."""
     from psycopg_pool import AsyncConnectionPool
+
+    from .store import schema
 
     returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -91,7 +91,7 @@ def idle_checked_pool(**kwargs: Any) -> Any:
         returned[conn] = time.monotonic()
 
     async def check(conn: Any) -> None:
-        if time.monotonic() - returned.get(conn, 0.0) > IDLE_CHECK_AFTER_S:
+        if time.monotonic() - returned.get(conn, 0.0) > schema.IDLE_CHECK_AFTER_S:
             await AsyncConnectionPool.check_connection(conn)
 
     return AsyncConnectionPool(**{**kwargs, "check": check, "reset": reset})

@@ -456,12 +456,13 @@ class StoreBase:
         return dict(row._mapping) if row else None
 
 
-#: seconds a pooled PostgreSQL connection may sit unused and still be used without a check first
-PING_IDLE_AFTER_S = 2.0
+#: seconds a pooled PostgreSQL connection may sit unused and still be used without a check first (the
+#: store's engine, and the queue's and host gate's pools in ``hostlease.idle_checked_pool``)
+IDLE_CHECK_AFTER_S = 2.0
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:
-    """Check a pooled connection before use only when it sat unused for ``PING_IDLE_AFTER_S`` (a server
+    """Check a pooled connection before use only when it sat unused for ``IDLE_CHECK_AFTER_S`` (a server
     restarted meanwhile has closed it; it is then replaced unseen). SQLAlchemy's ``pool_pre_ping``
     checks at every checkout: a round trip per store call, and a queue worker makes several a job."""
 
@@ -471,7 +472,7 @@ def _ping_when_idle(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_conn: Any, record: Any, proxy: Any) -> None:
-        if time.monotonic() - record.info.get("returned_at", 0.0) <= PING_IDLE_AFTER_S:
+        if time.monotonic() - record.info.get("returned_at", 0.0) <= IDLE_CHECK_AFTER_S:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
