@@ -89,22 +89,25 @@ class PostRows:
         # one atomic upsert on the URL: a run and a watch worker storing the same new post never both
         # insert it, and the post costs one statement (a queue worker stores one per job)
         with self.engine.begin() as conn:
-            post.id = conn.execute(self._post_upsert(), {**values, "created_at": now}).scalar_one()
+            post.id = conn.execute(self._statement("post_upsert", self._post_upsert),
+                                   {**values, "created_at": now}).scalar_one()
             if post.figures:   # in the same transaction: a post is never stored without what its page showed
-                self._upsert(conn, figures_t, {"post_id": post.id, "candidates": list(post.figures),
-                                               "produced_by": FIGURES_PRODUCER, "produced_at": now}, ["post_id"])
+                conn.execute(self._statement("figures_upsert", self._figures_upsert),
+                             {"post_id": post.id, "candidates": list(post.figures),
+                              "produced_by": FIGURES_PRODUCER, "produced_at": now})
         return int(post.id)
 
     def _post_upsert(self) -> sa.Insert:
-        """INSERT … ON CONFLICT (url) DO UPDATE … RETURNING id, built once per store: built per call, it
-        costs more CPU than the database spends running it."""
-        stmt = getattr(self, "_post_upsert_stmt", None)
-        if stmt is None:
-            stmt = self._insert(posts_t, {})
-            updated = [c.name for c in posts_t.columns if c.name not in ("id", "url", "created_at")]
-            stmt = self._post_upsert_stmt = stmt.on_conflict_do_update(
-                index_elements=["url"], set_={k: stmt.excluded[k] for k in updated}).returning(posts_t.c.id)
-        return stmt
+        """INSERT … ON CONFLICT (url) DO UPDATE … RETURNING id."""
+        stmt = self._insert(posts_t, {})
+        updated = [c.name for c in posts_t.columns if c.name not in ("id", "url", "created_at")]
+        return stmt.on_conflict_do_update(index_elements=["url"], set_={k: stmt.excluded[k] for k in updated}) \
+            .returning(posts_t.c.id)
+
+    def _figures_upsert(self) -> sa.Insert:
+        stmt = self._insert(figures_t, {})
+        return stmt.on_conflict_do_update(index_elements=["post_id"], set_={
+            k: stmt.excluded[k] for k in ("candidates", "produced_by", "produced_at")})
 
     @staticmethod
     def _post(row: Any) -> Post:
@@ -125,8 +128,7 @@ class PostRows:
         return self._post(row) if row else None
 
     def post_exists(self, url: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(posts_t.c.id).where(posts_t.c.url == url)).first() is not None
+        return bool(self.existing_urls([url]))
 
     def list_posts(self, since: datetime | None = None, until: datetime | None = None,
                    source_key: str | None = None) -> list[Post]:
@@ -144,10 +146,11 @@ class PostRows:
         """Which of ``urls`` are stored posts (one query per few hundred URLs)."""
         urls = list(dict.fromkeys(urls))
         found: set[str] = set()
+        stmt = self._statement("existing_urls", lambda: sa.select(posts_t.c.url).where(
+            posts_t.c.url.in_(sa.bindparam("urls", expanding=True))))
         with self.engine.connect() as conn:
             for i in range(0, len(urls), IDS_PER_QUERY):
-                chunk = urls[i:i + IDS_PER_QUERY]
-                found.update(r[0] for r in conn.execute(sa.select(posts_t.c.url).where(posts_t.c.url.in_(chunk))))
+                found.update(r[0] for r in conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]}))
         return found
 
     def posts_by_ids(self, ids: list[int]) -> list[Post]:

@@ -370,6 +370,16 @@ class StoreBase:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar_one())
 
+    def _statement(self, name: str, build: Callable[[], Any]) -> Any:
+        """The statement ``name``, built once per store: the hot paths (a queue worker stores a post per
+        job) would otherwise spend more CPU building and keying a statement than the database spends
+        running it."""
+        statements = self.__dict__.setdefault("_statements", {})
+        stmt = statements.get(name)
+        if stmt is None:
+            stmt = statements[name] = build()
+        return stmt
+
     def _insert(self, table: sa.Table, values: dict) -> Any:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
