@@ -187,3 +187,48 @@ def test_the_watcher_keeps_its_extraction_processes_from_pass_to_pass(store, set
         asyncio.run(Watcher(store, settings, clock=clock).run(asyncio.Event(), until=NOV + timedelta(days=3),
                                                              on_pass=on_pass))
     assert len(seen) >= 3 and seen[0] and all(s == seen[0] for s in seen), seen
+
+
+def test_a_poll_waiting_for_the_store_leaves_the_watchers_other_work_running(store, settings):
+    """A `blogsift run` or an edit in the web UI holding the store's write lock makes a poll wait for
+    it; meanwhile the watcher's other polls, downloads and timers go on (a store call made on the
+    event loop would freeze them all for as long as the lock is held)."""
+    import sqlite3
+    import threading
+
+    clock = SimulatedClock(NOV)
+    blog = Blog("quiet", "plain", make_posts("quiet", NOV - timedelta(days=40), NOV, per_month=8), clock)
+    with blog_web([blog]):
+        _add(store, [blog])
+        asyncio.run(Watcher(store, settings, clock=clock).poll_once())   # its posts stored
+        clock.advance(2 * 86400)   # due again; the feed has not changed: a 304, then the poll's state written
+
+        async def main():
+            gaps, last, done = [], time.monotonic(), asyncio.Event()
+
+            async def ticker():
+                nonlocal last
+                while not done.is_set():
+                    await asyncio.sleep(0.01)
+                    gaps.append(time.monotonic() - last)
+                    last = time.monotonic()
+
+            other_writer = sqlite3.connect(store.engine.url.database, timeout=30, check_same_thread=False)
+            other_writer.execute("BEGIN IMMEDIATE")
+            released = threading.Event()
+
+            def release():
+                other_writer.rollback()
+                other_writer.close()
+                released.set()
+
+            threading.Timer(1.0, release).start()   # not from the loop: a frozen loop could never release it
+            ticking = asyncio.ensure_future(ticker())
+            report = await Watcher(store, settings, clock=clock).poll_once()
+            done.set()
+            await ticking
+            return report, released.is_set(), max(gaps)
+
+        report, waited, worst_gap = asyncio.run(main())
+    assert waited and report.not_modified == 1 and not report.errors   # the poll waited for the lock, then wrote
+    assert worst_gap < 0.3, f"the event loop stood still for {worst_gap:.2f} s"

@@ -41,13 +41,13 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
     ``ingest``: how the found posts are stored (default: fetched here by the pipeline)."""
     from .pipeline import RunReport
 
-    settings, store = pipeline.settings, pipeline.store
+    settings, store, db = pipeline.settings, pipeline.store, pipeline.in_store_thread
     result = BackfillResult(source.key, since, until)
     try:
         methods = await discover(fetcher, source, since, until, settings, known=lambda url: _stored_date(store, url))
     except SourceError as exc:
         result.problems.append(str(exc))
-        store.add_source_problems(source.key, result.problems, now)
+        await db(store.add_source_problems, source.key, result.problems, now)
         return result
     found: dict[str, Any] = {}
     for m in methods:
@@ -71,11 +71,11 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
     new = await (ingest or pipeline.ingest)(fetcher, source, items, RunReport())
     result.new_posts = len(new)
     if result.complete:
-        store.add_coverage(source.key, since, min(until, now), "backfill")
+        await db(store.add_coverage, source.key, since, min(until, now), "backfill")
     elif not result.methods:
         result.problems.append("no sitemap, paged feed or archive lists this source's past posts: "
                                "a period its feed no longer covers may have holes")
-    store.add_source_problems(source.key, result.problems, now)
+    await db(store.add_source_problems, source.key, result.problems, now)
     return result
 
 

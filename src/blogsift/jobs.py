@@ -91,7 +91,8 @@ class JobRuntime:
         now = time.monotonic()
         hit = self._sources.get(key)
         if hit is None or hit[0] < now:
-            hit = self._sources[key] = (now + SOURCE_CACHE_S, await asyncio.to_thread(self.store.get_source, key))
+            source = await self.pipeline.in_store_thread(self.store.get_source, key)
+            hit = self._sources[key] = (now + SOURCE_CACHE_S, source)
         return hit[1]
 
     async def aclose(self) -> None:
@@ -129,7 +130,9 @@ def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None
         return await asyncio.to_thread(_summarize, r.store, r.settings, url)
 
     async def defer_ingest(fetcher, source: Source, items: list[FeedItem], report=None) -> list[FeedItem]:
-        new = [it for it in items if not runtime.store.post_exists(canonical_url(it.url))]
+        r = rt()
+        stored = await r.pipeline.in_store_thread(r.store.existing_urls, [canonical_url(it.url) for it in items])
+        new = [it for it in items if canonical_url(it.url) not in stored]
         for it in new:
             await _defer(fetch_post, f"post:{canonical_url(it.url)}", source_key=source.key, item=_item_args(it))
         return new
@@ -138,7 +141,7 @@ def build_app(db_url: str, settings: Settings, runtime: JobRuntime | None = None
     async def poll(source_key: str) -> str:
         from .watch import Watcher
         r = rt()
-        source = r.store.get_source(source_key)
+        source = await r.pipeline.in_store_thread(r.store.get_source, source_key)
         if source is None or not source.enabled:
             return "source removed or disabled"
         watcher = Watcher(r.store, r.settings, transport=r.transport, host_gate=r.host_gate, ingest=defer_ingest)
@@ -192,7 +195,9 @@ async def scheduler_tick(app: procrastinate.App, store, settings: Settings, now:
     # a claim outlives any poll; if its job is lost for good, the source falls due again after it
     lease = now + timedelta(minutes=max(settings.watch.min_interval_minutes, 1.0))
     deferred = 0
-    for key in store.claim_sources(store.due_sources(now), now, lease):
+    # off the event loop: in a worker, the tick shares the loop with the running jobs
+    claimed = await asyncio.to_thread(lambda: store.claim_sources(store.due_sources(now), now, lease))
+    for key in claimed:
         deferred += await _defer(app.blogsift_poll, f"poll:{key}", source_key=key)
     return deferred
 

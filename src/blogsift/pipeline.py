@@ -185,8 +185,8 @@ class Pipeline:
         try:
             async with self.ingesting():
                 sources = []
-                for s in await self._db(self.store.list_sources, enabled_only=True):
-                    status = await self._db(self.store.source_status, s.key)
+                for s in await self.in_store_thread(self.store.list_sources, enabled_only=True):
+                    status = await self.in_store_thread(self.store.source_status, s.key)
                     if status.get("status") in SKIPPED_STATUSES:
                         report.sources_skipped[s.key] = f"skipped: source is {status.get('status')} " \
                                                         f"({status.get('last_error')})"
@@ -206,7 +206,11 @@ class Pipeline:
             await fetcher.aclose()
             report.requests += getattr(fetcher, "request_count", 0)
 
-    async def _db(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    async def in_store_thread(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)``, a store call, off the event loop: in the store thread while
+        :meth:`ingesting` is on (one writer for SQLite), else in the loop's default executor. A store
+        call on the loop would freeze every download and timer for as long as the database makes it
+        wait (another writer's lock: seconds)."""
         return await asyncio.get_running_loop().run_in_executor(self._db_thread,
                                                                 functools.partial(fn, *args, **kwargs))
 
@@ -215,7 +219,7 @@ class Pipeline:
 
         store = self.store
         try:
-            validators = await self._db(store.get_validators, source.feed_url)
+            validators = await self.in_store_thread(store.get_validators, source.feed_url)
             result = await fetcher.get(source.feed_url, source=source.key, validators=validators)
             if result.not_modified or result.same_content:
                 # nothing new: a feed's validators are stored only once all its posts are
@@ -223,9 +227,9 @@ class Pipeline:
                     report.feeds_not_modified += 1
                 else:
                     report.feeds_unchanged += 1
-                await self._db(record_not_modified, store, source.key, (validators or {}).get("fetched_at"),
+                await self.in_store_thread(record_not_modified, store, source.key, (validators or {}).get("fetched_at"),
                                datetime.now(UTC))
-                await self._db(store.set_source_status, source.key, "ok", None)
+                await self.in_store_thread(store.set_source_status, source.key, "ok", None)
                 report.sources_ok.append(source.key)
                 return
             parsed = await asyncio.to_thread(parse_feed, result.content, result.final_url, source=source.key,
@@ -233,24 +237,24 @@ class Pipeline:
             for w in parsed.warnings:
                 report.warnings.append(f"{source.key}: {w}")
             await self.ingest(fetcher, source, parsed.items[: self.settings.fetch.max_posts_per_source], report)
-            await self._db(record_feed, store, source.key, [it.published for it in parsed.items], len(parsed.items),
+            await self.in_store_thread(record_feed, store, source.key, [it.published for it in parsed.items], len(parsed.items),
                            datetime.now(UTC))
             # validators last: if the run dies before this, the next run sees the feed again (no 304)
-            await self._db(store.put_validators, source.feed_url, result.etag, result.last_modified,
+            await self.in_store_thread(store.put_validators, source.feed_url, result.etag, result.last_modified,
                            result.status, result.content_hash)
-            await self._db(store.set_source_status, source.key, "ok", None)
+            await self.in_store_thread(store.set_source_status, source.key, "ok", None)
             report.sources_ok.append(source.key)
         except HTTPStatusError as exc:
             status = "gone" if exc.status in (404, 410) else "error"
-            await self._db(self._source_failed, source, status, str(exc), report)
+            await self.in_store_thread(self._source_failed, source, status, str(exc), report)
         except (FetchError, FeedError) as exc:
-            await self._db(self._source_failed, source, "error", str(exc), report)
+            await self.in_store_thread(self._source_failed, source, "error", str(exc), report)
 
     async def ingest(self, fetcher: Any, source: Source, items: list[FeedItem], report: RunReport) -> list[FeedItem]:
         """Fetch, extract and store those of ``items`` not stored yet; returns them. The one way a post
         enters the store, whoever found it (a run, the watcher, a backfill, a queued job)."""
         async with self.ingesting():
-            known = await self._db(self.store.existing_urls, [self._canonical(it.url) for it in items])
+            known = await self.in_store_thread(self.store.existing_urls, [self._canonical(it.url) for it in items])
             new_items = [it for it in items if self._canonical(it.url) not in known]
             await asyncio.gather(*(self._new_post(fetcher, source, it, report) for it in new_items))
         return new_items
@@ -314,7 +318,7 @@ class Pipeline:
         if post.extraction != "page" or post.extraction_note:
             report.posts_fallback[item.url] = post.extraction_note or post.extraction
         post.url = self._canonical(post.url or item.url)
-        await self._db(self.store.upsert_post, post)
+        await self.in_store_thread(self.store.upsert_post, post)
         report.posts_new += 1
 
 

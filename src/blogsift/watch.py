@@ -173,22 +173,22 @@ class Watcher:
         from .feeds import parse_feed
         from .pipeline import RunReport
 
-        store, now = self.store, self.clock.now()
-        state = store.watch_state(source.key) or {}
+        # every store call is made off the event loop: a poll waiting for the database (another
+        # writer's lock) must not hold up the other polls' downloads
+        db, now = self.pipeline.in_store_thread, self.clock.now()
+        state, validators = await db(self._poll_inputs, source)
         try:
-            result = await fetcher.get(source.feed_url, source=source.key,
-                                       validators=store.get_validators(source.feed_url))
+            result = await fetcher.get(source.feed_url, source=source.key, validators=validators)
             if result.not_modified:
-                return self._not_modified(source, state, result.headers, now)
-            parsed = parse_feed(result.content, result.final_url, source=source.key, headers=result.headers)
+                return await db(self._not_modified, source, state, result.headers, now)
+            parsed = await asyncio.to_thread(parse_feed, result.content, result.final_url, source=source.key,
+                                             headers=result.headers)
         except (FetchError, FeedError) as exc:
-            return self._failed(source, state, exc, now)
+            return await db(self._failed, source, state, exc, now)
         items = parsed.items[: self.settings.fetch.max_posts_per_source]
         window = feed_window([it.published for it in items], now)
-        report = RunReport()
-        new = await self.ingest(fetcher, source, items, report)
-        store.put_validators(source.feed_url, result.etag, result.last_modified, result.status, result.content_hash)
-        store.set_source_status(source.key, "ok", None)
+        new = await self.ingest(fetcher, source, items, RunReport())
+        await db(self._feed_read, source, result)
         poll = PollResult(source.key, "ok", new_posts=len(new))
         full = len(parsed.items) >= FULL_FEED_MIN
         previous = state.get("last_ok_at")
@@ -196,6 +196,20 @@ class Watcher:
             poll.gap = (previous, window.oldest)
             if self.settings.watch.backfill_gaps:
                 poll.gap_filled = await self._fill_gap(fetcher, source, previous, window.oldest, now)
+        return await db(self._ok, poll, source, state, result, parsed.items, window, new, now)
+
+    # -- what a poll reads and writes (in the store thread) ---------------------------------------
+    def _poll_inputs(self, source: Source) -> tuple[dict, dict | None]:
+        return self.store.watch_state(source.key) or {}, self.store.get_validators(source.feed_url)
+
+    def _feed_read(self, source: Source, result) -> None:
+        # after the feed's new posts are stored: a poll dying before this reads the feed again next time
+        self.store.put_validators(source.feed_url, result.etag, result.last_modified, result.status,
+                                  result.content_hash)
+        self.store.set_source_status(source.key, "ok", None)
+
+    def _ok(self, poll: PollResult, source: Source, state: dict, result, entries: list, window: FeedWindow,
+            new: list, now: datetime) -> PollResult:
         decision = next_interval(window, self.bounds, now,
                                  hint_s=server_hints(result.headers, _ttl_minutes(result.content)),
                                  history=self._history(source.key, now))
@@ -205,8 +219,8 @@ class Watcher:
                       posts_found=(state.get("posts_found") or 0) + len(new))
         if new:
             values["last_new_post_at"] = min(max(dated_new), now) if dated_new else now
-        store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values,
-                              coverage=feed_coverage([it.published for it in parsed.items], len(parsed.items), now))
+        self.store.put_watch_state(source.key, polls=(state.get("polls") or 0) + 1, **values,
+                                   coverage=feed_coverage([it.published for it in entries], len(entries), now))
         poll.interval_s, poll.reason = decision.interval_s, decision.reason
         return poll
 
@@ -256,10 +270,10 @@ class Watcher:
 
         result = await backfill_source(self.pipeline, fetcher, source, since, until, now=now, ingest=self.ingest)
         if not result.complete:
-            self.store.add_source_problems(
-                source.key, [f"posts published {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} may be missed: the "
-                             f"feed no longer reaches back to the previous poll and no sitemap or paged feed "
-                             f"covers the gap"], now)
+            await self.pipeline.in_store_thread(
+                self.store.add_source_problems, source.key,
+                [f"posts published {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} may be missed: the feed no "
+                 f"longer reaches back to the previous poll and no sitemap or paged feed covers the gap"], now)
         return result.complete
 
     # -- passes ---------------------------------------------------------------------------------
