@@ -182,3 +182,32 @@ def test_hostile_sitemaps_and_feeds_are_bounded_and_reported_while_the_rest_runs
         # and the good source was backfilled all the same
         assert results["good"].complete
         assert len(store.list_posts(source_key="good")) == len([p for p in good.posts if NOV <= p.published < DEC])
+
+
+def test_stored_posts_are_placed_by_their_own_dates_with_a_lookup_per_sitemap_not_per_url(store, settings):
+    """A big blog's sitemap lists thousands of posts, most of them stored already: their stored dates
+    place them (better than a lastmod), asked for in a few queries, not one per URL."""
+    import sqlalchemy as sa
+
+    from blogsift.models import Post
+
+    n, stored = 3000, 1000
+    with LocalServer() as srv:
+        base = srv.base_url
+        # every lastmod is after the period (the posts were edited in December) ...
+        srv.routes["/big/sitemap.xml"] = Route(body=URLSET.format("".join(
+            f"<url><loc>{base}/big/post-{i}</loc><lastmod>2026-12-10</lastmod></url>" for i in range(n))),
+            content_type="application/xml")
+        source = Source("big", "big", f"{base}/big/feed", home_url=f"{base}/big/",
+                        discovery={"methods": ["sitemap"], "sitemap": f"{base}/big/sitemap.xml"})
+        store.upsert_source(source)
+        # ... but the first thousand are stored, published in November
+        for i in range(stored):
+            store.upsert_post(Post(url=f"{base}/big/post-{i}", title=f"post {i}", source_key="big",
+                                   published=NOV + timedelta(hours=i % 600), text="x"))
+        statements = []
+        sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        [result] = run_backfill(store, settings, NOV, DEC, now=NOW)
+    assert result.found == stored and result.new_posts == 0
+    assert not [r for r in srv.requests if r.path.startswith("/big/post-")]   # nothing fetched again
+    assert len(statements) < 30, f"{len(statements)} store statements for one sitemap of {n} URLs"

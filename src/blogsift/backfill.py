@@ -43,8 +43,14 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
 
     settings, store, db = pipeline.settings, pipeline.store, pipeline.in_store_thread
     result = BackfillResult(source.key, since, until)
+
+    async def stored_dates(urls: list[str]) -> dict[str, datetime]:
+        canonical = {url: canonical_url(url) for url in urls}
+        dated = await db(store.published_dates, canonical.values())
+        return {url: dated[c] for url, c in canonical.items() if c in dated}
+
     try:
-        methods = await discover(fetcher, source, since, until, settings, known=lambda url: _stored_date(store, url))
+        methods = await discover(fetcher, source, since, until, settings, known=stored_dates)
     except SourceError as exc:
         result.problems.append(str(exc))
         await db(store.add_source_problems, source.key, result.problems, now)
@@ -77,11 +83,6 @@ async def backfill_source(pipeline, fetcher, source: Source, since: datetime, un
                                "a period its feed no longer covers may have holes")
     await db(store.add_source_problems, source.key, result.problems, now)
     return result
-
-
-def _stored_date(store, url: str) -> datetime | None:
-    post = store.get_post(canonical_url(url))
-    return post.published if post is not None else None
 
 
 def run_backfill(store, settings, since: datetime, until: datetime, *, keys: list[str] | None = None,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -142,13 +142,24 @@ class _Scope:
             and not _NOT_A_POST.search(parts.path)
 
 
+#: ``await known(urls)``: the publication dates, by URL, of those of ``urls`` already stored
+StoredDates = Callable[[list[str]], Awaitable[dict[str, datetime]]]
+
+
 class _Period:
-    def __init__(self, since: datetime, until: datetime, known: Callable[[str], datetime | None]):
-        self.since, self.until, self.known = since, until, known
+    def __init__(self, since: datetime, until: datetime, known: StoredDates | None):
+        self.since, self.until, self._known = since, until, known
+        self._stored: dict[str, datetime] = {}
+
+    async def learn(self, urls: list[str]) -> None:
+        """The stored dates of ``urls``, asked for in one call before they are placed: a sitemap lists
+        thousands of URLs, and a lookup per URL would cost a database round trip each."""
+        if self._known is not None and urls:
+            self._stored.update(await self._known(urls))
 
     def place(self, url: str, published: datetime | None, lastmod: datetime | None) -> tuple[str, datetime | None]:
-        """``"in" | "before" | "after" | "undated"`` and the date used."""
-        stored = self.known(url)
+        """``"in" | "before" | "after" | "undated"`` and the date used (after :meth:`learn`)."""
+        stored = self._stored.get(url)
         if stored is not None:  # a post already stored has its page's own date
             return self._where(stored), stored
         if published is not None:  # a feed entry's date, to the second
@@ -173,9 +184,9 @@ class _Period:
 
 
 async def discover(fetcher: Fetcher, source: Source, since: datetime, until: datetime, settings: Settings,
-                   known: Callable[[str], datetime | None] = lambda url: None) -> list[MethodResult]:
-    """Every configured method's finds for ``[since, until)``, in the registry's order. ``known(url)``:
-    the publication date of a post already stored (it places the URL better than a ``lastmod``)."""
+                   known: StoredDates | None = None) -> list[MethodResult]:
+    """Every configured method's finds for ``[since, until)``, in the registry's order. ``known``: the
+    publication dates of posts already stored (they place a URL better than a ``lastmod``)."""
     cfg = discovery_config(source)
     scope, period = _Scope(source, cfg), _Period(since, until, known)
     out = []
@@ -215,6 +226,7 @@ async def _by_sitemap(fetcher, source, cfg, scope, period, settings) -> MethodRe
         return result
     result.available = True
     counts = {"before": 0, "after": 0, "undated": 0}
+    await period.learn([entry.url for entry in scan.entries])
     for entry in scan.entries:
         where, _ = period.place(entry.url, entry.published, entry.lastmod)
         if where == "in":
@@ -285,6 +297,7 @@ async def _by_paged_feed(fetcher, source, cfg, period, settings) -> MethodResult
             result.available = True
         pages.append(urls)
         oldest = None
+        await period.learn([it.url for it in parsed.items])
         for it in parsed.items:
             if it.url in seen:
                 continue
@@ -333,15 +346,17 @@ async def _by_archive(fetcher, source, cfg, scope, period, settings) -> MethodRe
         except (ValueError, lxml.etree.ParserError) as exc:
             result.problems.append(f"archive page {page_no} is not HTML: {exc}")
             return result
-        new_links = 0
-        oldest = None
+        links: list[tuple[str, datetime | None]] = []
         for a in root.iter("a"):
             href = urljoin(fetched.final_url, a.get("href") or "").split("#", 1)[0]
             if not href or href in seen or not scope(href):
                 continue
             seen.add(href)
-            new_links += 1
-            when = _archive_date(a)
+            links.append((href, _archive_date(a)))
+        new_links = len(links)
+        oldest = None
+        await period.learn([href for href, _ in links])
+        for href, when in links:
             where, placed = period.place(href, when, None)
             if placed is not None:
                 oldest = placed if oldest is None else min(oldest, placed)

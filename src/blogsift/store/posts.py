@@ -153,6 +153,17 @@ class PostRows:
                 found.update(r[0] for r in conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]}))
         return found
 
+    def published_dates(self, urls: Iterable[str]) -> dict[str, datetime]:
+        """The publication dates of those of ``urls`` that are stored posts with a date."""
+        urls = list(dict.fromkeys(urls))
+        stmt = self._statement("published_dates", lambda: sa.select(posts_t.c.url, posts_t.c.published).where(
+            posts_t.c.url.in_(sa.bindparam("urls", expanding=True)), posts_t.c.published.is_not(None)))
+        dates: dict[str, datetime] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(urls), IDS_PER_QUERY):
+                dates.update((r.url, _aware(r.published)) for r in conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]}))
+        return dates
+
     def posts_by_ids(self, ids: list[int]) -> list[Post]:
         """Full posts, in the order of ``ids``."""
         by_id: dict[int, Post] = {}
