@@ -295,9 +295,11 @@ class Watcher:
         return report
 
     async def poll_once(self, limit: int | None = None) -> PassReport:
-        """One pass, then close the connections (``blogsift poll``)."""
+        """One pass, then close the connections (``blogsift poll``). Its store calls share one store
+        thread, as a running watcher's do (SQLite writers in several threads would queue on its lock)."""
         try:
-            return await self.poll_due(limit)
+            async with self.pipeline.ingesting():
+                return await self.poll_due(limit)
         finally:
             await self.aclose()
 
