@@ -227,8 +227,8 @@ class Pipeline:
                     report.feeds_not_modified += 1
                 else:
                     report.feeds_unchanged += 1
-                await self.in_store_thread(record_not_modified, store, source.key, (validators or {}).get("fetched_at"),
-                               datetime.now(UTC))
+                await self.in_store_thread(record_not_modified, store, source.key,
+                                           (validators or {}).get("fetched_at"), datetime.now(UTC))
                 await self.in_store_thread(store.set_source_status, source.key, "ok", None)
                 report.sources_ok.append(source.key)
                 return
@@ -237,11 +237,11 @@ class Pipeline:
             for w in parsed.warnings:
                 report.warnings.append(f"{source.key}: {w}")
             await self.ingest(fetcher, source, parsed.items[: self.settings.fetch.max_posts_per_source], report)
-            await self.in_store_thread(record_feed, store, source.key, [it.published for it in parsed.items], len(parsed.items),
-                           datetime.now(UTC))
+            await self.in_store_thread(record_feed, store, source.key, [it.published for it in parsed.items],
+                                       len(parsed.items), datetime.now(UTC))
             # validators last: if the run dies before this, the next run sees the feed again (no 304)
             await self.in_store_thread(store.put_validators, source.feed_url, result.etag, result.last_modified,
-                           result.status, result.content_hash)
+                                       result.status, result.content_hash)
             await self.in_store_thread(store.set_source_status, source.key, "ok", None)
             report.sources_ok.append(source.key)
         except HTTPStatusError as exc:
@@ -254,7 +254,8 @@ class Pipeline:
         """Fetch, extract and store those of ``items`` not stored yet; returns them. The one way a post
         enters the store, whoever found it (a run, the watcher, a backfill, a queued job)."""
         async with self.ingesting():
-            known = await self.in_store_thread(self.store.existing_urls, [self._canonical(it.url) for it in items])
+            known = await self.in_store_thread(self.store.existing_urls,
+                                               [self._canonical(it.url) for it in items])
             new_items = [it for it in items if self._canonical(it.url) not in known]
             await asyncio.gather(*(self._new_post(fetcher, source, it, report) for it in new_items))
         return new_items

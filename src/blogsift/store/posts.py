@@ -161,7 +161,8 @@ class PostRows:
         dates: dict[str, datetime] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(urls), IDS_PER_QUERY):
-                dates.update((r.url, _aware(r.published)) for r in conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]}))
+                rows = conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]})
+                dates.update((r.url, _aware(r.published)) for r in rows)
         return dates
 
     def posts_by_ids(self, ids: list[int]) -> list[Post]:

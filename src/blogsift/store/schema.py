@@ -320,6 +320,7 @@ class StoreBase:
     def __init__(self, url: str):
         self.url = url
         self.tables = metadata.tables
+        self._statements: dict[str, Any] = {}
         try:
             if url.startswith("sqlite"):
                 path = url.split("///", 1)[-1]
@@ -374,10 +375,9 @@ class StoreBase:
         """The statement ``name``, built once per store: the hot paths (a queue worker stores a post per
         job) would otherwise spend more CPU building and keying a statement than the database spends
         running it."""
-        statements = self.__dict__.setdefault("_statements", {})
-        stmt = statements.get(name)
+        stmt = self._statements.get(name)
         if stmt is None:
-            stmt = statements[name] = build()
+            stmt = self._statements[name] = build()
         return stmt
 
     def _insert(self, table: sa.Table, values: dict) -> Any:
