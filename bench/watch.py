@@ -11,9 +11,9 @@
   poll would have made (``requests_vs_every_15_min``). Pages are not fetched in this part (the feed's
   content is kept): it measures the schedule, not extraction.
 - **workers** (needs ``BLOGSIFT_BENCH_PG_URL`` or ``BLOGSIFT_TEST_PG_URL``): ``--pages`` fetch + extract
-  jobs over real pages (``../shared/bench/real-pages``, else synthetic ones), run by 1 then 2
-  ``blogsift worker`` processes (``--pairs`` pairs of runs: 1 worker, then 2), the jobs deferred once
-  every worker is up and has started its extraction process; jobs/s from the first job's start to the
+  jobs over real pages (``../shared/bench/real-pages``, else synthetic ones), run by 1 and by 2
+  ``blogsift worker`` processes (``--pairs`` pairs of runs, every other pair 2 workers first), the jobs
+  deferred once every worker is up and has started its extraction process; jobs/s from the first job's start to the
   last one's end. ``worker_scaling`` is the median over the pairs of 2 workers' jobs/s over one's.
   Baselines in the same run: ``machine_cpu_scaling`` (two CPU-bound processes' work over one's, measured
   before each pair) and ``cores_busy_1_worker`` (cores one worker keeps busy: its process, its extraction
@@ -239,12 +239,13 @@ def bench_workers(pg_url: str, n_pages: int, pairs: int = 3) -> dict:
     routes = {f"/p/{i}": Route(body=body) for i, body in enumerate(pages)}
     samples: dict[str, list] = {"1_worker": [], "2_workers": []}
     machine: list[float] = []
-    # pairs of runs, 1 worker then 2, each pair with the machine's own two-process CPU scaling measured
+    # pairs of runs, 1 worker and 2, each pair with the machine's own two-process CPU scaling measured
     # just before it: this machine's speed drifts by a quarter over minutes, so a ratio is taken within
-    # a pair and the median of the pairs reported
-    for _ in range(pairs):
+    # a pair and the median of the pairs reported; every other pair runs 2 workers first, so that a
+    # drift within a pair (the machine slowing under sustained load) does not favour either side
+    for k in range(pairs):
         machine.append(_machine_cpu_scaling())
-        for workers in (1, 2):
+        for workers in ((1, 2) if k % 2 == 0 else (2, 1)):
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             engine = sa.create_engine(pg_url)
             with engine.begin() as conn:
