@@ -51,12 +51,27 @@ _INTRO_EN = {
                   "and the numbers behind it.",
     "project": "This post covers {what}: what changed, how to use it and the benchmarks we ran on common models.",
 }
+#: the problem a post starts from, by kind of blog; each post takes one by its slug, so that the demo's
+#: posts (and their summaries) do not all open on the same sentence
+_PROBLEM_EN = {
+    "company": ["Before this work, {what} depended on hand-tuned rules and batch jobs that ran once a day.",
+                "The previous setup for {what} had grown by accretion, and nobody wanted to touch it.",
+                "Every change to {what} used to take weeks of hand work, and it showed in the metrics."],
+    "research": ["Existing approaches to {what} trade quality for compute, and the gap widens as models grow.",
+                 "The strongest published results on {what} need far more compute than most teams can spend."],
+    "project": ["Until this release, {what} meant stitching several tools together by hand.",
+                "Users asked for {what} for a long time; the workarounds were slow and fragile."],
+    "individual": ["Most write-ups on {what} stop at the toy example, and the hard parts start after it."],
+}
+#: how the approach section opens, by kind of blog
+_APPROACH_EN = {"company": "We built the system around {tools}.", "research": "The method builds on {tools}.",
+                "project": "This release builds on {tools}.", "individual": "The setup I ended up with uses {tools}."}
 _EN = [
     "{intro}",
-    "## The problem\n\nBefore this work, {what} depended on hand-tuned rules and batch jobs that ran once a day. "
+    "## The problem\n\n{problem} "
     "Quality was uneven across segments, and every change needed weeks of manual checks. We set ourselves a "
     "measurable goal and a strict latency budget before writing any code.",
-    "## Approach\n\nWe built the system around {tools}. {tool0} does the heavy lifting, while the rest of the stack "
+    "## Approach\n\n{approach} {tool0} does the heavy lifting, while the rest of the stack "
     "keeps data fresh and the serving path simple. We started with a small offline prototype, compared it "
     "with the existing baseline on a frozen evaluation set, and only then moved to shadow traffic.",
     "The training data came from logged interactions and a labelled sample reviewed by domain experts. We "
@@ -104,8 +119,13 @@ def _paragraphs(p: DemoPost) -> list[str]:
     org = src[2] or src[1]
     f = p.facts
     tools = f.get("tools") or ["our stack"]
-    intro = _INTRO_EN.get(src[3], _INTRO_EN["company"]).format(Org=org, what=f["what"])
-    fill = dict(intro=intro, Org=org, org=org, what=f["what"], tools=", ".join(tools), tool0=tools[0],
+    kind = src[3] if src[3] in _INTRO_EN else "company"
+    intro = _INTRO_EN[kind].format(Org=org, what=f["what"])
+    problems = _PROBLEM_EN[kind]
+    problem = _sentence_case(problems[zlib.crc32(p.slug.encode()) % len(problems)].format(what=f["what"]))
+    approach = _APPROACH_EN[kind].format(tools=", ".join(tools))
+    fill = dict(intro=intro, problem=problem, approach=approach, Org=org, org=org, what=f["what"],
+                tools=", ".join(tools), tool0=tools[0],
                 numbers=_sentence_case("; ".join(f.get("numbers", []))), numbers0=(f.get("numbers") or [""])[0])
     # Korean templates write "{org+은}": the word with the particle its final sound takes
     fill.update({f"{key}+{p}": attach(fill[key], p) for key in ("org", "tools", "tool0")
