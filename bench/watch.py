@@ -19,7 +19,8 @@
   before each pair) and ``cores_busy_1_worker`` (cores one worker keeps busy: its process, its extraction
   process, its share of PostgreSQL and of the page server). With a 2-core machine, two workers cannot
   do better than the machine's scaling over the cores one worker already uses. CPU per job is given by
-  part (worker process, extraction, PostgreSQL, page server).
+  part (worker process, extraction, PostgreSQL, page server); ``scaling_cpu_allows`` is the ceiling
+  CPU alone sets on two cores: twice one worker's extraction time over two workers' whole CPU per job.
 
 The machine has 2 cores and its speed drifts: figures are ratios measured within one run.
 """
@@ -277,6 +278,9 @@ def bench_workers(pg_url: str, n_pages: int, pairs: int = 3) -> dict:
     # (no contention in the queue, the locks or the database); below when the machine slows under load
     per_job = {name: sum(out[f"cpu_ms_per_job_{name}"].values()) for name in samples}
     out["cpu_per_job_1_over_2_workers"] = round(per_job["1_worker"] / per_job["2_workers"], 3)
+    # what CPU alone allows on two cores: one worker is bound by its extraction process, two by all the
+    # CPU a job costs (both cores busy); worker_scaling at this figure means nothing else holds it back
+    out["scaling_cpu_allows"] = round(2 * out["cpu_ms_per_job_1_worker"]["extraction"] / per_job["2_workers"], 3)
     out["load_average_1min"] = os.getloadavg()[0]
     return out
 
