@@ -232,3 +232,20 @@ def test_a_poll_waiting_for_the_store_leaves_the_watchers_other_work_running(sto
         report, waited, worst_gap = asyncio.run(main())
     assert waited and report.not_modified == 1 and not report.errors   # the poll waited for the lock, then wrote
     assert worst_gap < 0.3, f"the event loop stood still for {worst_gap:.2f} s"
+
+
+def test_a_pass_reads_its_due_sources_in_a_few_queries(store, settings):
+    """A watcher starting over thousands of feeds finds them all due at once: read in a query per 500,
+    not one per source."""
+    import sqlalchemy as sa
+
+    from blogsift.models import Source
+
+    store.put_document("registry_seeded", "test")
+    for i in range(1200):
+        store.upsert_source(Source(key=f"s{i:04d}", name=f"s{i}", feed_url=f"https://s{i}.example/feed"))
+    statements = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    due = Watcher(store, settings, clock=SimulatedClock(NOV)).due()
+    assert len(due) == 1200 and len({s.key for s in due}) == 1200
+    assert len(statements) <= 5, f"{len(statements)} statements to read 1,200 due sources"

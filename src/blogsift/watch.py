@@ -279,8 +279,7 @@ class Watcher:
     # -- passes ---------------------------------------------------------------------------------
     def due(self, limit: int | None = None) -> list[Source]:
         ahead = min(POLL_AHEAD_S, self.settings.watch.min_interval_minutes * 6)
-        keys = self.store.due_sources(self.clock.now(), limit, ahead_s=ahead)
-        return [s for s in (self.store.get_source(k) for k in keys) if s is not None]
+        return self.store.get_sources(self.store.due_sources(self.clock.now(), limit, ahead_s=ahead))
 
     async def poll_due(self, limit: int | None = None) -> PassReport:
         """One pass: poll every due source (concurrently, under the fetcher's per-host limits)."""

@@ -19,10 +19,8 @@ import sqlalchemy as sa
 
 from ..models import Classification, Enrichment, Post, Score, SeriesInfo
 from .figures import FIGURES_PRODUCER
-from .schema import _aware, classifications_t, enrichments_t, figures_t, posts_t, scores_t, utcnow
+from .schema import VALUES_PER_QUERY, _aware, classifications_t, enrichments_t, figures_t, posts_t, scores_t, utcnow
 
-#: ids per ``IN (...)`` query: well under SQLite's bound-parameter limit
-IDS_PER_QUERY = 500
 #: what made the enrichments (bump when enrich.py changes what it finds)
 ENRICHMENT_MODEL = "enrich:v1"
 
@@ -63,8 +61,8 @@ def _classification(m: Any, model: str) -> Classification:
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), IDS_PER_QUERY):
-        yield ids[i:i + IDS_PER_QUERY]
+    for i in range(0, len(ids), VALUES_PER_QUERY):
+        yield ids[i:i + VALUES_PER_QUERY]
 
 
 def _period(q: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
@@ -149,8 +147,8 @@ class PostRows:
         stmt = self._statement("existing_urls", lambda: sa.select(posts_t.c.url).where(
             posts_t.c.url.in_(sa.bindparam("urls", expanding=True))))
         with self.engine.connect() as conn:
-            for i in range(0, len(urls), IDS_PER_QUERY):
-                found.update(r[0] for r in conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]}))
+            for i in range(0, len(urls), VALUES_PER_QUERY):
+                found.update(r[0] for r in conn.execute(stmt, {"urls": urls[i:i + VALUES_PER_QUERY]}))
         return found
 
     def published_dates(self, urls: Iterable[str]) -> dict[str, datetime]:
@@ -160,8 +158,8 @@ class PostRows:
             posts_t.c.url.in_(sa.bindparam("urls", expanding=True)), posts_t.c.published.is_not(None)))
         dates: dict[str, datetime] = {}
         with self.engine.connect() as conn:
-            for i in range(0, len(urls), IDS_PER_QUERY):
-                rows = conn.execute(stmt, {"urls": urls[i:i + IDS_PER_QUERY]})
+            for i in range(0, len(urls), VALUES_PER_QUERY):
+                rows = conn.execute(stmt, {"urls": urls[i:i + VALUES_PER_QUERY]})
                 dates.update((r.url, _aware(r.published)) for r in rows)
         return dates
 

@@ -314,6 +314,10 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 
+#: values per ``IN (...)`` query: well under SQLite's bound-parameter limit
+VALUES_PER_QUERY = 500
+
+
 class StoreBase:
     """The connection layer: one engine, migrations, and the dialect-aware upsert every concern uses."""
 
