@@ -283,7 +283,7 @@ class Watcher:
 
     async def poll_due(self, limit: int | None = None) -> PassReport:
         """One pass: poll every due source (concurrently, under the fetcher's per-host limits)."""
-        sources = self.due(limit)
+        sources = await self.pipeline.in_store_thread(self.due, limit)
         report = PassReport()
         if not sources:
             return report
@@ -320,7 +320,7 @@ class Watcher:
                 on_pass(report)
             if stop.is_set():
                 return
-            nxt = self.store.next_due_at()
+            nxt = await self.pipeline.in_store_thread(self.store.next_due_at)
             wait = 0.0 if nxt is None else (nxt - self.clock.now()).total_seconds()
             if until is not None:
                 wait = min(wait, (until - self.clock.now()).total_seconds())
