@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ..models import Classification, Enrichment, Post, Score, SeriesInfo
 from .figures import FIGURES_PRODUCER
-from .schema import VALUES_PER_QUERY, _aware, classifications_t, enrichments_t, figures_t, posts_t, scores_t, utcnow
+from .schema import _aware, chunks, classifications_t, enrichments_t, figures_t, posts_t, scores_t, utcnow
 
 #: what made the enrichments (bump when enrich.py changes what it finds)
 ENRICHMENT_MODEL = "enrich:v1"
@@ -58,11 +58,6 @@ def _classification(m: Any, model: str) -> Classification:
     return Classification(in_scope=bool(m["in_scope"]), in_scope_conf=m["in_scope_conf"], track=m["track"],
                           track_conf=m["track_conf"], area=m["area"], area_conf=m["area_conf"], model=model,
                           version=int(m["version"]))
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), VALUES_PER_QUERY):
-        yield ids[i:i + VALUES_PER_QUERY]
 
 
 def _period(q: sa.Select, since: datetime | None, until: datetime | None) -> sa.Select:
@@ -125,9 +120,6 @@ class PostRows:
             row = conn.execute(sa.select(posts_t).where(posts_t.c.id == post_id)).first()
         return self._post(row) if row else None
 
-    def post_exists(self, url: str) -> bool:
-        return bool(self.existing_urls([url]))
-
     def list_posts(self, since: datetime | None = None, until: datetime | None = None,
                    source_key: str | None = None) -> list[Post]:
         q = sa.select(posts_t).order_by(posts_t.c.published.desc(), posts_t.c.id)
@@ -147,8 +139,8 @@ class PostRows:
         stmt = self._statement("existing_urls", lambda: sa.select(posts_t.c.url).where(
             posts_t.c.url.in_(sa.bindparam("urls", expanding=True))))
         with self.engine.connect() as conn:
-            for i in range(0, len(urls), VALUES_PER_QUERY):
-                found.update(r[0] for r in conn.execute(stmt, {"urls": urls[i:i + VALUES_PER_QUERY]}))
+            for chunk in chunks(urls):
+                found.update(r[0] for r in conn.execute(stmt, {"urls": chunk}))
         return found
 
     def published_dates(self, urls: Iterable[str]) -> dict[str, datetime]:
@@ -158,16 +150,15 @@ class PostRows:
             posts_t.c.url.in_(sa.bindparam("urls", expanding=True)), posts_t.c.published.is_not(None)))
         dates: dict[str, datetime] = {}
         with self.engine.connect() as conn:
-            for i in range(0, len(urls), VALUES_PER_QUERY):
-                rows = conn.execute(stmt, {"urls": urls[i:i + VALUES_PER_QUERY]})
-                dates.update((r.url, _aware(r.published)) for r in rows)
+            for chunk in chunks(urls):
+                dates.update((r.url, _aware(r.published)) for r in conn.execute(stmt, {"urls": chunk}))
         return dates
 
     def posts_by_ids(self, ids: list[int]) -> list[Post]:
         """Full posts, in the order of ``ids``."""
         by_id: dict[int, Post] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 for r in conn.execute(sa.select(posts_t).where(posts_t.c.id.in_(chunk))):
                     by_id[r.id] = self._post(r)
         return [by_id[i] for i in ids if i in by_id]

@@ -318,6 +318,12 @@ def _aware(dt: datetime | None) -> datetime | None:
 VALUES_PER_QUERY = 500
 
 
+def chunks(values: list) -> Iterator[list]:
+    """``values`` in lists of at most ``VALUES_PER_QUERY``, one ``IN (...)`` query each."""
+    for i in range(0, len(values), VALUES_PER_QUERY):
+        yield values[i:i + VALUES_PER_QUERY]
+
+
 class StoreBase:
     """The connection layer: one engine, migrations, and the dialect-aware upsert every concern uses."""
 

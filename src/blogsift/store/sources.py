@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..models import Source
-from .schema import VALUES_PER_QUERY, _aware, sources_t, utcnow, validators_t
+from .schema import _aware, chunks, sources_t, utcnow, validators_t
 
 
 class SourceRows:
@@ -41,9 +41,8 @@ class SourceRows:
         stmt = self._statement("sources_by_key", lambda: sa.select(sources_t).where(
             sources_t.c.key.in_(sa.bindparam("keys", expanding=True))))
         with self.engine.connect() as conn:
-            for i in range(0, len(keys), VALUES_PER_QUERY):
-                rows = conn.execute(stmt, {"keys": keys[i:i + VALUES_PER_QUERY]})
-                by_key.update((r.key, self._source(r)) for r in rows)
+            for chunk in chunks(keys):
+                by_key.update((r.key, self._source(r)) for r in conn.execute(stmt, {"keys": chunk}))
         return [by_key[k] for k in keys if k in by_key]
 
     def list_sources(self, enabled_only: bool = False) -> list[Source]:
